@@ -1,0 +1,132 @@
+// The agent-local registry of services and checks that local aliases watch.
+//
+// Thread safety: every member function may be called from any thread at any time. Readers never see a check
+// change under them: a published `health_check` is immutable, an update publishes a new version, and a snapshot
+// holds the versions it took (copy-on-write; the race Consul fixed in #5876).
+//
+// Wake-ups: `watch_service` and `watch_check` register a `wake_channel` that is signalled, without blocking the
+// writer and coalescing with a pending wake-up, whenever what the watcher reads may have changed. Node-level
+// checks (empty service ID) count for every alias, so a change to one wakes every service watcher.
+#pragma once
+
+#include <coalias/health_check.hpp>
+#include <coalias/wake_channel.hpp>
+
+#include <cstddef>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace coalias {
+
+enum class update_result {
+  updated,        ///< a new version was published and watchers were woken
+  unchanged,      ///< status and output were already those: nothing published, nobody woken
+  unknown_check,  ///< no check with that ID is registered
+};
+
+class local_state {
+  struct check_slot;
+  struct service_entry;
+  using watcher_list = std::list<wake_channel*>;
+
+ public:
+  /// `node_name` is stamped on every check added, and names the node in "could not be found" outputs.
+  explicit local_state(std::string node_name);
+  local_state(const local_state&) = delete;
+  local_state& operator=(const local_state&) = delete;
+  ~local_state();
+
+  const std::string& node_name() const noexcept { return node_name_; }
+
+  /// Adds or replaces a service. Wakes its watchers when it appears.
+  void add_service(service svc);
+  /// Removes a service and its checks, as Consul's agent does. Returns false if it was not registered.
+  bool remove_service(std::string_view service_id);
+  bool has_service(std::string_view service_id) const;
+
+  /// Adds or replaces a check (node set to `node_name()`). Throws `std::system_error` with
+  /// `errc::unknown_service` if it names a service that is not registered, `errc::invalid_argument` for an
+  /// empty check ID. Re-adding an identical check publishes nothing.
+  void add_check(health_check check);
+  /// Consul's UpdateCheck: sets status and output; a no-op when neither changes.
+  update_result update_check(std::string_view check_id, status s, std::string_view output);
+  /// Removes a check (maintenance mode ends this way). Returns false if it was not registered.
+  bool remove_check(std::string_view check_id);
+
+  /// The current version of a check, or null.
+  std::shared_ptr<const health_check> check(std::string_view check_id) const;
+  /// Every check, in check ID order.
+  std::vector<std::shared_ptr<const health_check>> checks() const;
+  std::size_t check_count() const;
+
+  /// What an alias of `service_id` (empty: the node) reads: the node-level checks and that service's checks,
+  /// merged in check ID order (the order Consul's catalog returns), and whether the service is registered.
+  /// Costs O(checks of the service + node checks), never O(all checks).
+  struct service_snapshot {
+    std::vector<std::shared_ptr<const health_check>> checks;
+    bool service_exists = false;
+  };
+  service_snapshot snapshot(std::string_view service_id) const;
+
+  /// A registration that unregisters when destroyed. Move-only; destroy it before its channel.
+  class watch {
+   public:
+    watch() = default;
+    watch(watch&& other) noexcept;
+    watch& operator=(watch&& other) noexcept;
+    ~watch();
+
+   private:
+    friend class local_state;
+    watch(local_state* state, watcher_list* list, watcher_list::iterator it, std::string key, bool of_check)
+        : state_(state), list_(list), it_(it), key_(std::move(key)), of_check_(of_check) {}
+    void reset() noexcept;
+
+    local_state* state_ = nullptr;
+    watcher_list* list_ = nullptr;
+    watcher_list::iterator it_{};
+    std::string key_;  // to drop the list once its last watcher leaves
+    bool of_check_ = false;
+  };
+
+  /// Signals `ch` when a check of `service_id` (or any node-level check) is added, updated or removed, or the
+  /// service appears or disappears. An empty `service_id` watches the node: node-level checks only.
+  [[nodiscard]] watch watch_service(std::string_view service_id, wake_channel& ch);
+  /// Signals `ch` when check `check_id` is added, updated or removed.
+  [[nodiscard]] watch watch_check(std::string_view check_id, wake_channel& ch);
+
+  /// Fault injection: while set, changes wake no service watcher, as if every edge were missed. Aliases must
+  /// still converge through their refresh period. Tests only.
+  void drop_wakeups_for_testing(bool drop);
+
+ private:
+  struct string_hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+  };
+  template <class T>
+  using string_map = std::unordered_map<std::string, T, string_hash, std::equal_to<>>;
+
+  service_entry& entry_for(std::string_view service_id);
+  void erase_if_unused(std::string_view service_id);
+  void link(check_slot& slot);
+  void unlink(check_slot& slot);
+  void wake_for_check(const health_check& check);
+  void wake_service_watchers(std::string_view service_id);
+  void wake_check_watchers(std::string_view check_id);
+  static void wake_all(const watcher_list& list) noexcept;
+
+  const std::string node_name_;
+  mutable std::mutex mutex_;
+  string_map<check_slot> checks_;
+  string_map<service_entry> services_;  // "" holds node-level checks
+  string_map<watcher_list> check_watchers_;
+  bool drop_wakeups_ = false;
+};
+
+}  // namespace coalias

@@ -1,0 +1,72 @@
+// A local alias: re-evaluates from the agent's own state on every wake-up and on a refresh period.
+#include "core/alias_task.hpp"
+
+#include <coalias/aggregate.hpp>
+
+#include <asio/steady_timer.hpp>
+#include <asio/use_awaitable.hpp>
+
+namespace coalias::detail {
+namespace {
+
+class local_alias final : public alias_task {
+ public:
+  local_alias(const asio::any_io_executor& ex, local_state& state, alias_definition def)
+      : alias_task(ex, state, std::move(def)), wakeups_(strand_, wake_capacity), refresh_(strand_) {}
+
+ private:
+  asio::awaitable<void> run() override {
+    const alias_target target{state_.node_name(), def_.target.service_id};
+    const check_key self{state_.node_name(), def_.check_id};
+    // Watch before the first read: a change after the read then leaves a wake-up pending.
+    const auto registration = state_.watch_service(target.service_id, wakeups_);
+    const refresh_guard guard(*this);
+    for (;;) {
+      evaluate(target, self);
+      co_await wakeups_.async_receive(asio::use_awaitable);
+    }
+  }
+
+  void evaluate(const alias_target& target, const check_key& self) {
+    const auto view = state_.snapshot(target.service_id);
+    aggregator agg(target, self);
+    for (const auto& check : view.checks) agg.add(*check);
+    publish(agg.finish(view.service_exists ? presence::present : presence::service_missing));
+  }
+
+  // The refresh timer feeds the same channel as the state's wake-ups: one wait, one place that re-evaluates,
+  // and a missed edge is repaired within one period even if no wake-up ever comes (race 2).
+  void arm_refresh() {
+    refresh_.expires_after(def_.refresh);
+    refresh_.async_wait([self = std::static_pointer_cast<local_alias>(shared_from_this())](std::error_code ec) {
+      if (ec || !self->running_) return;  // the task has ended (a completion may already have been queued)
+      wake(self->wakeups_);
+      self->arm_refresh();
+    });
+  }
+
+  struct refresh_guard {
+    explicit refresh_guard(local_alias& a) : alias(a) {
+      alias.running_ = true;
+      alias.arm_refresh();
+    }
+    ~refresh_guard() {
+      alias.running_ = false;
+      alias.refresh_.cancel();
+    }
+    local_alias& alias;
+  };
+
+  wake_channel wakeups_;
+  asio::steady_timer refresh_;
+  bool running_ = false;  // strand only
+};
+
+}  // namespace
+
+std::shared_ptr<alias_task> make_local_alias(const asio::any_io_executor& ex, local_state& state,
+                                             alias_definition def) {
+  return std::make_shared<local_alias>(ex, state, std::move(def));
+}
+
+}  // namespace coalias::detail

@@ -1,0 +1,269 @@
+#include <coalias/local_state.hpp>
+
+#include <coalias/error.hpp>
+
+#include <algorithm>
+#include <system_error>
+
+namespace coalias {
+
+struct local_state::check_slot {
+  std::shared_ptr<const health_check> current;
+};
+
+struct local_state::service_entry {
+  bool registered = false;
+  service svc;
+  std::vector<check_slot*> checks;  // sorted by check ID
+  watcher_list watchers;
+
+  bool unused() const noexcept { return !registered && checks.empty() && watchers.empty(); }
+};
+
+namespace {
+
+bool by_check_id(const auto* slot, std::string_view id) { return slot->current->check_id < id; }
+
+}  // namespace
+
+local_state::local_state(std::string node_name) : node_name_(std::move(node_name)) {}
+
+local_state::~local_state() = default;
+
+// --- services ---------------------------------------------------------------------------------------------
+
+void local_state::add_service(service svc) {
+  std::lock_guard lock(mutex_);
+  auto& entry = entry_for(svc.id);
+  const bool appeared = !entry.registered;
+  entry.registered = true;
+  entry.svc = std::move(svc);
+  if (appeared) wake_all(entry.watchers);
+}
+
+bool local_state::remove_service(std::string_view service_id) {
+  std::lock_guard lock(mutex_);
+  const auto it = services_.find(service_id);
+  if (service_id.empty() || it == services_.end() || !it->second.registered) return false;
+  auto& entry = it->second;
+  // Consul drops a service's checks with it.
+  for (check_slot* slot : entry.checks) {
+    const std::string id = slot->current->check_id;
+    wake_check_watchers(id);
+    checks_.erase(id);
+  }
+  entry.checks.clear();
+  entry.registered = false;
+  wake_all(entry.watchers);
+  erase_if_unused(service_id);
+  return true;
+}
+
+bool local_state::has_service(std::string_view service_id) const {
+  std::lock_guard lock(mutex_);
+  const auto it = services_.find(service_id);
+  return it != services_.end() && it->second.registered;
+}
+
+// --- checks -----------------------------------------------------------------------------------------------
+
+void local_state::add_check(health_check check) {
+  if (check.check_id.empty()) throw std::system_error(errc::invalid_argument, "empty check ID");
+  check.node = node_name_;
+  std::lock_guard lock(mutex_);
+  if (!check.service_id.empty()) {
+    const auto svc = services_.find(check.service_id);
+    if (svc == services_.end() || !svc->second.registered)
+      throw std::system_error(errc::unknown_service, "check " + check.check_id + " names service " + check.service_id);
+  }
+  auto [it, inserted] = checks_.try_emplace(check.check_id);
+  check_slot& slot = it->second;
+  if (!inserted) {
+    if (*slot.current == check) return;
+    if (slot.current->service_id != check.service_id) {
+      const std::string old_service = slot.current->service_id;
+      const auto old = slot.current;  // keep the old version alive while waking its watchers
+      unlink(slot);
+      wake_for_check(*old);
+      erase_if_unused(old_service);
+      inserted = true;  // link it under its new service below
+    }
+  }
+  slot.current = std::make_shared<const health_check>(std::move(check));
+  if (inserted) link(slot);
+  wake_for_check(*slot.current);
+}
+
+update_result local_state::update_check(std::string_view check_id, status s, std::string_view output) {
+  std::lock_guard lock(mutex_);
+  const auto it = checks_.find(check_id);
+  if (it == checks_.end()) return update_result::unknown_check;
+  check_slot& slot = it->second;
+  if (slot.current->status == s && slot.current->output == output) return update_result::unchanged;
+  auto next = std::make_shared<health_check>(*slot.current);
+  next->status = s;
+  next->output.assign(output);
+  slot.current = std::move(next);
+  wake_for_check(*slot.current);
+  return update_result::updated;
+}
+
+bool local_state::remove_check(std::string_view check_id) {
+  std::lock_guard lock(mutex_);
+  const auto it = checks_.find(check_id);
+  if (it == checks_.end()) return false;
+  const auto old = it->second.current;
+  unlink(it->second);
+  checks_.erase(it);
+  wake_for_check(*old);
+  erase_if_unused(old->service_id);
+  return true;
+}
+
+std::shared_ptr<const health_check> local_state::check(std::string_view check_id) const {
+  std::lock_guard lock(mutex_);
+  const auto it = checks_.find(check_id);
+  return it == checks_.end() ? nullptr : it->second.current;
+}
+
+std::vector<std::shared_ptr<const health_check>> local_state::checks() const {
+  std::vector<std::shared_ptr<const health_check>> out;
+  {
+    std::lock_guard lock(mutex_);
+    out.reserve(checks_.size());
+    for (const auto& [id, slot] : checks_) out.push_back(slot.current);
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a->check_id < b->check_id; });
+  return out;
+}
+
+std::size_t local_state::check_count() const {
+  std::lock_guard lock(mutex_);
+  return checks_.size();
+}
+
+local_state::service_snapshot local_state::snapshot(std::string_view service_id) const {
+  static const std::vector<check_slot*> none;
+  service_snapshot out;
+  std::lock_guard lock(mutex_);
+  const auto node_it = services_.find(std::string_view{});
+  const auto& node_checks = node_it == services_.end() ? none : node_it->second.checks;
+  const auto svc_it = service_id.empty() ? services_.end() : services_.find(service_id);
+  const auto& svc_checks = svc_it == services_.end() ? none : svc_it->second.checks;
+  out.service_exists = svc_it != services_.end() && svc_it->second.registered;
+  out.checks.reserve(node_checks.size() + svc_checks.size());
+  auto a = node_checks.begin(), b = svc_checks.begin();
+  while (a != node_checks.end() || b != svc_checks.end()) {
+    const bool take_a =
+        b == svc_checks.end() || (a != node_checks.end() && (*a)->current->check_id < (*b)->current->check_id);
+    out.checks.push_back((take_a ? *a++ : *b++)->current);
+  }
+  return out;
+}
+
+// --- watches ----------------------------------------------------------------------------------------------
+
+local_state::watch local_state::watch_service(std::string_view service_id, wake_channel& ch) {
+  std::lock_guard lock(mutex_);
+  auto& list = entry_for(service_id).watchers;
+  return watch(this, &list, list.insert(list.end(), &ch), std::string(service_id), false);
+}
+
+local_state::watch local_state::watch_check(std::string_view check_id, wake_channel& ch) {
+  std::lock_guard lock(mutex_);
+  auto it = check_watchers_.find(check_id);
+  if (it == check_watchers_.end()) it = check_watchers_.try_emplace(std::string(check_id)).first;
+  auto& list = it->second;
+  return watch(this, &list, list.insert(list.end(), &ch), std::string(check_id), true);
+}
+
+local_state::watch::watch(watch&& other) noexcept
+    : state_(std::exchange(other.state_, nullptr)),
+      list_(other.list_),
+      it_(other.it_),
+      key_(std::move(other.key_)),
+      of_check_(other.of_check_) {}
+
+local_state::watch& local_state::watch::operator=(watch&& other) noexcept {
+  if (this != &other) {
+    reset();
+    state_ = std::exchange(other.state_, nullptr);
+    list_ = other.list_;
+    it_ = other.it_;
+    key_ = std::move(other.key_);
+    of_check_ = other.of_check_;
+  }
+  return *this;
+}
+
+local_state::watch::~watch() { reset(); }
+
+void local_state::watch::reset() noexcept {
+  if (!state_) return;
+  std::lock_guard lock(state_->mutex_);
+  list_->erase(it_);
+  if (list_->empty()) {
+    if (of_check_)
+      state_->check_watchers_.erase(key_);
+    else
+      state_->erase_if_unused(key_);
+  }
+  state_ = nullptr;
+}
+
+// --- internals (mutex_ held) ------------------------------------------------------------------------------
+
+local_state::service_entry& local_state::entry_for(std::string_view service_id) {
+  auto it = services_.find(service_id);
+  if (it == services_.end()) it = services_.try_emplace(std::string(service_id)).first;
+  return it->second;
+}
+
+void local_state::erase_if_unused(std::string_view service_id) {
+  const auto it = services_.find(service_id);
+  if (it != services_.end() && it->second.unused()) services_.erase(it);
+}
+
+void local_state::link(check_slot& slot) {
+  auto& list = entry_for(slot.current->service_id).checks;
+  list.insert(std::lower_bound(list.begin(), list.end(), slot.current->check_id, by_check_id<check_slot>), &slot);
+}
+
+void local_state::unlink(check_slot& slot) {
+  auto& list = services_.find(slot.current->service_id)->second.checks;
+  list.erase(std::lower_bound(list.begin(), list.end(), slot.current->check_id, by_check_id<check_slot>));
+}
+
+void local_state::drop_wakeups_for_testing(bool drop) {
+  std::lock_guard lock(mutex_);
+  drop_wakeups_ = drop;
+}
+
+void local_state::wake_for_check(const health_check& check) {
+  if (drop_wakeups_) {
+    wake_check_watchers(check.check_id);
+    return;
+  }
+  if (check.service_id.empty()) {
+    for (const auto& [id, entry] : services_) wake_all(entry.watchers);  // node checks count for every alias
+  } else {
+    wake_service_watchers(check.service_id);
+  }
+  wake_check_watchers(check.check_id);
+}
+
+void local_state::wake_service_watchers(std::string_view service_id) {
+  const auto it = services_.find(service_id);
+  if (it != services_.end()) wake_all(it->second.watchers);
+}
+
+void local_state::wake_check_watchers(std::string_view check_id) {
+  const auto it = check_watchers_.find(check_id);
+  if (it != check_watchers_.end()) wake_all(it->second);
+}
+
+void local_state::wake_all(const watcher_list& list) noexcept {
+  for (wake_channel* ch : list) wake(*ch);
+}
+
+}  // namespace coalias
