@@ -16,6 +16,7 @@
 //
 // Thread safety: a parser object is used by one thread at a time (it holds per-parse scratch state); distinct
 // parser objects may be used concurrently. The free functions build a parser per call and are reentrant.
+// Lifetime: a moved-from parser may only be destroyed or assigned to.
 #pragma once
 
 #include <coalias/health_check.hpp>
