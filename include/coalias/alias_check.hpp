@@ -19,6 +19,7 @@
 #include <asio/error.hpp>
 
 #include <memory>
+#include <string>
 #include <system_error>
 
 namespace coalias {
@@ -26,6 +27,7 @@ namespace coalias {
 namespace detail {
 class alias_task;
 wake_channel& done_latch(alias_task& task) noexcept;
+const asio::any_io_executor& task_executor(const alias_task& task) noexcept;
 }  // namespace detail
 
 class alias_check {
@@ -41,15 +43,18 @@ class alias_check {
   ~alias_check();
 
   explicit operator bool() const noexcept { return task_ != nullptr; }
-  const alias_definition& definition() const;
+  /// The alias's own check ID.
+  const std::string& check_id() const;
 
   /// Stops the task and completes, with signature `void(std::error_code)`, once it has ended. Completes with
   /// success at once if it already had. Cancelling this operation abandons only the wait (it then completes
-  /// with `asio::error::operation_aborted`); the stop itself still happens.
+  /// with `asio::error::operation_aborted`); the stop itself still happens. A handler with no associated
+  /// executor runs on the alias's strand. Precondition: the handle is not empty.
   template <class CompletionToken = asio::default_completion_token_t<asio::any_io_executor>>
   auto async_stop(CompletionToken&& token = {}) {
     request_stop();
-    return asio::async_compose<CompletionToken, void(std::error_code)>(stop_op{task_}, token);
+    return asio::async_compose<CompletionToken, void(std::error_code)>(stop_op{task_}, token,
+                                                                        detail::task_executor(*task_));
   }
 
   /// Blocking form of `async_stop`, for threads outside the alias's executor.
@@ -66,7 +71,6 @@ class alias_check {
 
     template <class Self>
     void operator()(Self& self, std::error_code ec = {}) {
-      if (!task) return self.complete(std::error_code{});
       if (!waiting) {
         waiting = true;
         return detail::done_latch(*task).async_receive(std::move(self));

@@ -13,6 +13,7 @@ namespace coalias {
 
 namespace detail {
 wake_channel& done_latch(alias_task& task) noexcept { return task.done(); }
+const asio::any_io_executor& task_executor(const alias_task& task) noexcept { return task.strand(); }
 }  // namespace detail
 
 alias_check alias_check::start_local(const asio::any_io_executor& ex, local_state& state, alias_definition def) {
@@ -33,9 +34,9 @@ alias_check& alias_check::operator=(alias_check&& other) noexcept {
 
 alias_check::~alias_check() { request_stop(); }
 
-const alias_definition& alias_check::definition() const {
+const std::string& alias_check::check_id() const {
   if (!task_) throw std::logic_error("empty alias_check");
-  return task_->definition();
+  return task_->check_id();
 }
 
 void alias_check::request_stop() noexcept {
@@ -43,9 +44,8 @@ void alias_check::request_stop() noexcept {
 }
 
 void alias_check::stop() {
-  if (!task_) return;
-  const auto* io = task_->strand().get_inner_executor().target<asio::io_context::executor_type>();
-  if (task_->strand().running_in_this_thread() || (io && io->running_in_this_thread()))
+  if (!task_) return;  // nothing to stop
+  if (detail::running_in_this_thread(task_->strand()))
     throw std::logic_error("alias_check::stop would deadlock on the alias's own executor; use async_stop");
   async_stop(asio::use_future).get();
 }

@@ -51,7 +51,7 @@ asio::awaitable<void> alias_registry::add(alias_definition def, bool replace) {
     if (it != aliases_.end()) {
       old = std::exchange(it->second, entry{task, false}).task;
     } else {
-      aliases_.emplace(task->definition().check_id, entry{task, false});
+      aliases_.emplace(task->check_id(), entry{task, false});
     }
     // Under the lock, so concurrent replaces of one ID chain in the order they took it.
     task->start(old);

@@ -4,6 +4,7 @@
 #include <asio/bind_executor.hpp>
 #include <asio/co_spawn.hpp>
 #include <asio/dispatch.hpp>
+#include <asio/io_context.hpp>
 #include <asio/post.hpp>
 
 #include <exception>
@@ -11,8 +12,23 @@
 
 namespace coalias::detail {
 
-alias_task::alias_task(const asio::any_io_executor& ex, local_state& state, alias_definition def)
-    : strand_(asio::make_strand(ex)), state_(state), def_(std::move(def)), done_(strand_, 0) {}
+asio::any_io_executor make_task_strand(const asio::any_io_executor& ex) {
+  if (const auto* io = ex.target<asio::io_context::executor_type>()) return asio::make_strand(*io);
+  return asio::make_strand(ex);
+}
+
+bool running_in_this_thread(const asio::any_io_executor& strand) noexcept {
+  if (const auto* s = strand.target<asio::strand<asio::io_context::executor_type>>())
+    return s->running_in_this_thread() || s->get_inner_executor().running_in_this_thread();
+  if (const auto* s = strand.target<asio::strand<asio::any_io_executor>>()) {
+    const auto* io = s->get_inner_executor().target<asio::io_context::executor_type>();
+    return s->running_in_this_thread() || (io && io->running_in_this_thread());
+  }
+  return false;
+}
+
+alias_task::alias_task(const asio::any_io_executor& ex, local_state& state, std::string check_id)
+    : strand_(make_task_strand(ex)), state_(state), self_{state.node_name(), std::move(check_id)}, done_(strand_, 0) {}
 
 void alias_task::start(std::shared_ptr<alias_task> predecessor) {
   if (!predecessor) {
@@ -61,7 +77,7 @@ void alias_task::finish() {
 }
 
 void alias_task::publish(const check_result& result) {
-  state_.update_check(def_.check_id, result.status, result.output);
+  state_.update_check(self_.check_id, result.status, result.output);
 }
 
 }  // namespace coalias::detail

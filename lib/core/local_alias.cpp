@@ -12,24 +12,25 @@ namespace {
 class local_alias final : public alias_task {
  public:
   local_alias(const asio::any_io_executor& ex, local_state& state, alias_definition def)
-      : alias_task(ex, state, std::move(def)), wakeups_(strand_, wake_capacity), refresh_(strand_) {}
+      : alias_task(ex, state, std::move(def.check_id)),
+        target_{state.node_name(), std::move(def.target.service_id)},
+        period_(def.refresh),
+        wakeups_(strand_, wake_capacity),
+        refresh_(strand_) {}
 
  private:
+  // State lives in members rather than in the coroutine frame: an idle alias costs only what it holds.
   asio::awaitable<void> run() override {
-    const alias_target target{state_.node_name(), def_.target.service_id};
-    const check_key self{state_.node_name(), def_.check_id};
-    // Watch before the first read: a change after the read then leaves a wake-up pending.
-    const auto registration = state_.watch_service(target.service_id, wakeups_);
-    const refresh_guard guard(*this);
+    const running_guard guard(*this);
     for (;;) {
-      evaluate(target, self);
+      evaluate();
       co_await wakeups_.async_receive(asio::use_awaitable);
     }
   }
 
-  void evaluate(const alias_target& target, const check_key& self) {
-    const auto view = state_.snapshot(target.service_id);
-    aggregator agg(target, self);
+  void evaluate() {
+    const auto view = state_.snapshot(target_.service_id);
+    aggregator agg(target_, self_);
     for (const auto& check : view.checks) agg.add(*check);
     publish(agg.finish(view.service_exists ? presence::present : presence::service_missing));
   }
@@ -37,7 +38,7 @@ class local_alias final : public alias_task {
   // The refresh timer feeds the same channel as the state's wake-ups: one wait, one place that re-evaluates,
   // and a missed edge is repaired within one period even if no wake-up ever comes (race 2).
   void arm_refresh() {
-    refresh_.expires_after(def_.refresh);
+    refresh_.expires_after(period_);
     refresh_.async_wait([self = std::static_pointer_cast<local_alias>(shared_from_this())](std::error_code ec) {
       if (ec || !self->running_) return;  // the task has ended (a completion may already have been queued)
       wake(self->wakeups_);
@@ -45,20 +46,27 @@ class local_alias final : public alias_task {
     });
   }
 
-  struct refresh_guard {
-    explicit refresh_guard(local_alias& a) : alias(a) {
+  // Watches before the first read (a change after the read then leaves a wake-up pending) and arms the refresh;
+  // undoes both however the body ends.
+  struct running_guard {
+    explicit running_guard(local_alias& a) : alias(a) {
+      alias.registration_ = alias.state_.watch_service(alias.target_.service_id, alias.wakeups_);
       alias.running_ = true;
       alias.arm_refresh();
     }
-    ~refresh_guard() {
+    ~running_guard() {
       alias.running_ = false;
       alias.refresh_.cancel();
+      alias.registration_ = {};
     }
     local_alias& alias;
   };
 
+  const alias_target target_;
+  const std::chrono::milliseconds period_;
   wake_channel wakeups_;
   asio::steady_timer refresh_;
+  local_state::watch registration_;
   bool running_ = false;  // strand only
 };
 

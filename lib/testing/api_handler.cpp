@@ -1,0 +1,107 @@
+#include "api_handler.hpp"
+
+#include "go_duration.hpp"
+#include "text_util.hpp"
+
+#include <algorithm>
+#include <charconv>
+
+namespace coalias::testing::detail {
+namespace {
+
+constexpr std::string_view health_prefix = "/v1/health/node/";
+constexpr std::string_view catalog_prefix = "/v1/catalog/node/";
+
+http_response text(int status, std::string body) {
+  http_response r;
+  r.status = status;
+  r.body = std::move(body);
+  r.json = false;
+  return r;
+}
+
+// Consul's precedence: ?token=, then X-Consul-Token, then Authorization: Bearer.
+std::optional<std::string_view> presented_token(const http_request& req, const header_list& params) {
+  if (auto t = find_param(params, "token"); t && !t->empty()) return t;
+  if (auto t = req.header("X-Consul-Token"); t && !t->empty()) return t;
+  if (auto auth = req.header("Authorization"); auth && auth->size() > 7 && iequals(auth->substr(0, 7), "Bearer ")) {
+    std::string_view t = auth->substr(7);
+    while (!t.empty() && t.front() == ' ') t.remove_prefix(1);
+    if (!t.empty()) return t;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+endpoint classify(std::string_view path) noexcept {
+  if (path.starts_with(health_prefix)) return endpoint::health_node;
+  if (path.starts_with(catalog_prefix)) return endpoint::catalog_node;
+  return endpoint::other;
+}
+
+std::variant<http_response, query_plan> prepare_query(const http_request& req, const server_options& options,
+                                                      std::mt19937_64& rng) {
+  query_plan plan;
+  plan.ep = classify(req.path);
+  if (plan.ep == endpoint::other) return text(404, "404 page not found\n");
+  if (req.method != "GET") {
+    http_response r = text(405, "method " + req.method + " not allowed");
+    r.allow = "GET";
+    return r;
+  }
+  plan.tbl = plan.ep == endpoint::health_node ? table::checks : table::catalog;
+  const std::string_view prefix = plan.ep == endpoint::health_node ? health_prefix : catalog_prefix;
+
+  const header_list params = parse_query(req.query);
+  plan.stale = find_param(params, "stale").has_value();
+  if (plan.stale && find_param(params, "consistent")) {
+    return text(400, "Cannot specify ?stale with ?consistent, conflicting semantics.");
+  }
+
+  std::chrono::nanoseconds wait{0};
+  if (auto w = find_param(params, "wait"); w && !w->empty()) {
+    const auto parsed = parse_go_duration(*w);
+    if (!parsed) return text(400, "Invalid wait time");
+    wait = *parsed;
+  }
+  if (auto idx = find_param(params, "index"); idx && !idx->empty()) {
+    const auto [ptr, ec] = std::from_chars(idx->data(), idx->data() + idx->size(), plan.min_index);
+    if (ec != std::errc() || ptr != idx->data() + idx->size()) return text(400, "Invalid index");
+  }
+
+  plan.node = req.path.substr(prefix.size());
+  if (plan.node.empty()) return text(400, "Missing node name");
+
+  if (auto dc = find_param(params, "dc"); dc && !dc->empty() && !iequals(*dc, options.datacenter)) {
+    return text(500, "No path to datacenter");
+  }
+  if (!options.acl_token.empty()) {
+    const auto token = presented_token(req, params);
+    if (!token || *token != options.acl_token) return text(403, "ACL not found");
+  }
+
+  if (plan.min_index > 0) {
+    // Consul: no or non-positive wait means the default; cap at the maximum; jitter up to wait/16, capped too.
+    const std::chrono::nanoseconds max = options.max_wait;
+    if (wait <= std::chrono::nanoseconds::zero()) wait = options.default_wait;
+    wait = std::min(wait, max);
+    if (options.wait_jitter && wait.count() >= 16) {
+      std::uniform_int_distribution<std::int64_t> jitter(0, wait.count() / 16);
+      wait = std::min(wait + std::chrono::nanoseconds(jitter(rng)), max);
+    }
+    plan.wait = wait;
+  }
+  return plan;
+}
+
+http_response answer_query(const query_plan& plan, const cluster_state& state, const server_options& options) {
+  http_response r;
+  r.body = plan.ep == endpoint::health_node ? state.health_node_json(plan.node)
+                                            : state.catalog_node_json(plan.node, options.datacenter);
+  r.index = std::to_string(std::max<std::uint64_t>(state.index_of(plan.tbl), 1));
+  r.stale = plan.stale;
+  return r;
+}
+
+}  // namespace coalias::testing::detail

@@ -1,0 +1,42 @@
+// The two Consul endpoints: validating a request into a query plan, and answering a plan from the state.
+//
+// Thread safety: prepare_query uses the caller's random engine; answer_query reads the state, which the
+// caller must hold locked. Otherwise pure.
+#pragma once
+
+#include "cluster_state.hpp"
+#include "http_request.hpp"
+#include "http_response.hpp"
+
+#include <coalias/testing/consul_test_server.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <random>
+#include <string>
+#include <string_view>
+#include <variant>
+
+namespace coalias::testing::detail {
+
+/// A validated read: which table and node, and how long to block if the index has not moved past min_index.
+struct query_plan {
+  endpoint ep = endpoint::other;
+  table tbl = table::checks;
+  std::string node;
+  std::uint64_t min_index = 0;           ///< 0: answer at once
+  std::chrono::nanoseconds wait{0};      ///< blocking time, jitter included
+  bool stale = false;
+};
+
+endpoint classify(std::string_view path) noexcept;
+
+/// Checks route, method and parameters in Consul's order (route, method, consistency, wait, index, node,
+/// datacenter, token). An error comes back as the response to send.
+std::variant<http_response, query_plan> prepare_query(const http_request& req, const server_options& options,
+                                                      std::mt19937_64& rng);
+
+/// The 200 answer for `plan`, with X-Consul-Index (0 rewritten to 1, as Consul does).
+http_response answer_query(const query_plan& plan, const cluster_state& state, const server_options& options);
+
+}  // namespace coalias::testing::detail
