@@ -1,0 +1,13 @@
+// coalias: Consul's alias health checks for Asio coroutine services. The umbrella header.
+#pragma once
+
+#include <coalias/aggregate.hpp>
+#include <coalias/alias_check.hpp>
+#include <coalias/alias_definition.hpp>
+#include <coalias/alias_registry.hpp>
+#include <coalias/check_watch.hpp>
+#include <coalias/error.hpp>
+#include <coalias/health_check.hpp>
+#include <coalias/local_state.hpp>
+#include <coalias/status.hpp>
+#include <coalias/wake_channel.hpp>
