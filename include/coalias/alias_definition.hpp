@@ -27,6 +27,10 @@ struct alias_definition {
   /// Local aliases re-evaluate at least this often even without a wake-up, so a missed edge cannot leave them
   /// wrong for long (Consul's 1-minute control loop).
   std::chrono::milliseconds refresh{std::chrono::minutes(1)};
+
+  /// Remote aliases only: the ACL token for this alias's queries; empty uses the hub's configured token.
+  /// Sent only in the X-Consul-Token header.
+  std::string token;
 };
 
 }  // namespace coalias

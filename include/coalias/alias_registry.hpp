@@ -30,9 +30,26 @@
 
 namespace coalias {
 
+namespace detail {
+class alias_task;
+/// What the registry needs to run remote aliases: a `remote_hub` (pass one to the constructor).
+class remote_alias_factory {
+ public:
+  virtual std::shared_ptr<alias_task> make_alias(const asio::any_io_executor& ex, local_state& state,
+                                                 alias_definition def) = 0;
+
+ protected:
+  ~remote_alias_factory() = default;
+};
+}  // namespace detail
+
 class alias_registry {
  public:
+  /// A registry of local aliases only: remote definitions fail with `errc::invalid_argument`.
   alias_registry(const asio::any_io_executor& ex, local_state& state);
+  /// A registry that runs remote aliases (a non-empty `target.node`) through `remote`, a `remote_hub` that must
+  /// outlive it.
+  alias_registry(const asio::any_io_executor& ex, local_state& state, detail::remote_alias_factory& remote);
   alias_registry(const alias_registry&) = delete;
   alias_registry& operator=(const alias_registry&) = delete;
   /// Asks every alias to stop; it cannot wait for them. Shut the registry down first.
@@ -85,6 +102,7 @@ class alias_registry {
 
   asio::any_io_executor executor_;
   local_state& state_;
+  detail::remote_alias_factory* remote_ = nullptr;
   mutable std::mutex mutex_;
   std::map<std::string, entry, std::less<>> aliases_;
   bool shut_down_ = false;

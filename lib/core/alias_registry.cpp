@@ -15,22 +15,21 @@
 namespace coalias {
 namespace {
 
-// Waits for a task's end; the latch only ever closes, so the error code carries no news.
-asio::awaitable<void> join(detail::alias_task& task) {
-  (void)co_await task.done().async_receive(asio::experimental::as_tuple(asio::use_awaitable));
-}
-
-void validate(const alias_definition& def) {
+void validate(const alias_definition& def, bool remote_capable) {
   if (def.check_id.empty()) throw std::system_error(errc::invalid_argument, "alias check ID is empty");
   if (def.refresh <= std::chrono::milliseconds::zero())
     throw std::system_error(errc::invalid_argument, "alias refresh period must be positive");
-  if (!def.target.node.empty())
-    throw std::system_error(errc::invalid_argument, "remote aliases need a Consul client");
+  if (!def.target.node.empty() && !remote_capable)
+    throw std::system_error(errc::invalid_argument, "remote aliases need a registry made with a remote_hub");
 }
 
 }  // namespace
 
 alias_registry::alias_registry(const asio::any_io_executor& ex, local_state& state) : executor_(ex), state_(state) {}
+
+alias_registry::alias_registry(const asio::any_io_executor& ex, local_state& state,
+                               detail::remote_alias_factory& remote)
+    : executor_(ex), state_(state), remote_(&remote) {}
 
 alias_registry::~alias_registry() {
   std::lock_guard lock(mutex_);
@@ -38,7 +37,7 @@ alias_registry::~alias_registry() {
 }
 
 asio::awaitable<void> alias_registry::add(alias_definition def, bool replace) {
-  validate(def);
+  validate(def, remote_ != nullptr);
   std::shared_ptr<detail::alias_task> old;
   {
     std::lock_guard lock(mutex_);
@@ -47,7 +46,8 @@ asio::awaitable<void> alias_registry::add(alias_definition def, bool replace) {
     if (it != aliases_.end() && !it->second.removing && !replace)
       throw std::system_error(errc::alias_exists, def.check_id);
     register_check(def);
-    auto task = detail::make_local_alias(executor_, state_, std::move(def));
+    auto task = def.target.node.empty() ? detail::make_local_alias(executor_, state_, std::move(def))
+                                        : remote_->make_alias(executor_, state_, std::move(def));
     if (it != aliases_.end()) {
       old = std::exchange(it->second, entry{task, false}).task;
     } else {
@@ -58,7 +58,7 @@ asio::awaitable<void> alias_registry::add(alias_definition def, bool replace) {
   }
   if (old) {
     old->request_stop();
-    co_await join(*old);
+    co_await detail::join(*old);
   }
 }
 
@@ -72,7 +72,7 @@ asio::awaitable<bool> alias_registry::remove(std::string check_id) {
     task = it->second.task;
   }
   task->request_stop();
-  co_await join(*task);
+  co_await detail::join(*task);
   std::lock_guard lock(mutex_);
   // Deregister only if no add or replace took the ID over while this task was stopping.
   const auto it = aliases_.find(check_id);
@@ -92,7 +92,7 @@ asio::awaitable<void> alias_registry::shutdown_all() {
     aliases_.clear();
   }
   for (auto& task : tasks) task->request_stop();
-  for (auto& task : tasks) co_await join(*task);
+  for (auto& task : tasks) co_await detail::join(*task);
 }
 
 void alias_registry::shutdown() {

@@ -1,5 +1,6 @@
 // HTTPS: the same endpoints over TLS, verified against a certificate made for this run.
 #include "fixture.hpp"
+#include "temp_cert.hpp"
 #include "raw_http.hpp"
 
 #include <asio/ssl.hpp>
@@ -14,55 +15,9 @@
 
 using namespace coalias::testing;
 using namespace coalias::testing::test;
+using coalias::test::temp_cert;
 
 namespace {
-
-// A self-signed P-256 certificate for IP 127.0.0.1, valid from an hour ago for a day (no clock-skew traps).
-struct temp_cert {
-  std::filesystem::path dir;
-  std::string cert_file;
-  std::string key_file;
-
-  temp_cert() {
-    dir = std::filesystem::temp_directory_path() / ("coalias-tls-" + std::to_string(::getpid()));
-    std::filesystem::create_directories(dir);
-    cert_file = (dir / "cert.pem").string();
-    key_file = (dir / "key.pem").string();
-
-    std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(EVP_EC_gen("P-256"), EVP_PKEY_free);
-    std::unique_ptr<X509, decltype(&X509_free)> cert(X509_new(), X509_free);
-    REQUIRE(key);
-    X509_set_version(cert.get(), 2);
-    ASN1_INTEGER_set(X509_get_serialNumber(cert.get()), 1);
-    X509_gmtime_adj(X509_getm_notBefore(cert.get()), -3600);
-    X509_gmtime_adj(X509_getm_notAfter(cert.get()), 86400);
-    X509_set_pubkey(cert.get(), key.get());
-    X509_NAME* name = X509_get_subject_name(cert.get());
-    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("localhost"), -1, -1, 0);
-    X509_set_issuer_name(cert.get(), name);
-    X509V3_CTX ctx;
-    X509V3_set_ctx_nodb(&ctx);
-    X509V3_set_ctx(&ctx, cert.get(), cert.get(), nullptr, nullptr, 0);
-    X509_EXTENSION* san = X509V3_EXT_conf_nid(nullptr, &ctx, NID_subject_alt_name, "IP:127.0.0.1");
-    REQUIRE(san);
-    X509_add_ext(cert.get(), san, -1);
-    X509_EXTENSION_free(san);
-    REQUIRE(X509_sign(cert.get(), key.get(), EVP_sha256()) > 0);
-
-    FILE* f = std::fopen(cert_file.c_str(), "w");
-    REQUIRE(f);
-    PEM_write_X509(f, cert.get());
-    std::fclose(f);
-    f = std::fopen(key_file.c_str(), "w");
-    REQUIRE(f);
-    PEM_write_PrivateKey(f, key.get(), nullptr, nullptr, 0, nullptr, nullptr);
-    std::fclose(f);
-  }
-  ~temp_cert() {
-    std::error_code ignored;
-    std::filesystem::remove_all(dir, ignored);
-  }
-};
 
 using tls_stream = asio::ssl::stream<asio::ip::tcp::socket>;
 

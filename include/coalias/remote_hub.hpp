@@ -1,0 +1,110 @@
+// Remote aliases: aliases of a node or service elsewhere in a Consul cluster, kept current by blocking queries
+// on Consul's HTTP API through libcurl's multi interface driven by Asio.
+//
+// A `remote_hub` talks to one Consul agent. Aliases of the same node with the same token share one blocking
+// query (a "watch"), whose answers fan out to each alias's own aggregation; a watch starts with its first
+// subscriber and ends with its last, so 10,000 aliases over 100 nodes hold 100 queries, not 10,000.
+//
+// Thread safety: every member may be called from any thread. `shutdown()` blocks and must not be called from a
+// thread that runs the hub's executor.
+#pragma once
+
+#include <coalias/aggregate.hpp>
+#include <coalias/alias_registry.hpp>
+#include <coalias/consul_config.hpp>
+#include <coalias/wake_channel.hpp>
+
+#include <asio/any_io_executor.hpp>
+#include <asio/awaitable.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace coalias {
+
+namespace detail {
+class remote_hub_impl;
+class node_watch;
+}  // namespace detail
+
+/// Timing of the blocking-query loop. The defaults are Consul's; tests shrink them.
+struct remote_options {
+  remote_options() = default;
+
+  /// Client-side timeout of a non-blocking request; a blocking one may take wait + wait/8 longer.
+  std::chrono::milliseconds request_timeout{std::chrono::seconds(10)};
+  /// Least time between two requests of one watch, so a server that answers at once cannot cause a hot loop.
+  std::chrono::milliseconds min_request_spacing{100};
+  /// Backoff after more than `backoff_after` consecutive failures: `backoff_base`, doubling, up to `backoff_max`,
+  /// plus up to 20% jitter (within the maximum).
+  int backoff_after = 3;
+  std::chrono::milliseconds backoff_base{std::chrono::seconds(2)};
+  std::chrono::milliseconds backoff_max{std::chrono::minutes(1)};
+  /// Catalog look-ups (does the aliased service exist?) are tried this often, sleeping 1, 2, 3... times
+  /// `catalog_retry_delay` in between; if all fail, the service is assumed to exist, as Consul does.
+  int catalog_attempts = 3;
+  std::chrono::milliseconds catalog_retry_delay{std::chrono::seconds(1)};
+};
+
+/// One evaluation of a remote alias target.
+struct remote_evaluation {
+  check_result result;
+  std::uint64_t index = 0;  ///< the X-Consul-Index it came from; 0 if none yet
+};
+
+class remote_hub final : public detail::remote_alias_factory {
+ public:
+  /// Throws `std::system_error` if curl cannot be initialised.
+  remote_hub(const asio::any_io_executor& ex, consul_config config, remote_options options = remote_options());
+  remote_hub(const remote_hub&) = delete;
+  remote_hub& operator=(const remote_hub&) = delete;
+  /// Cancels every watch; it cannot wait for them. Shut the hub down first.
+  ~remote_hub();
+
+  const consul_config& config() const noexcept;
+  const remote_options& options() const noexcept;
+
+  /// Follows one target from a coroutine (what `coalias-watch` does). A watcher subscribes on construction and
+  /// unsubscribes on destruction. Use it from one coroutine at a time; destroy it before the hub.
+  class watcher {
+   public:
+    /// `self` is never counted (an alias's own check); `token` overrides the configured one when not empty.
+    watcher(remote_hub& hub, alias_target target, const asio::any_io_executor& ex, std::string token = {},
+            check_key self = {});
+    watcher(const watcher&) = delete;
+    watcher& operator=(const watcher&) = delete;
+    ~watcher();
+
+    /// The next evaluation whose status or output differs from the last one returned (the first call returns
+    /// the first evaluation). Follows Consul's error policy: the first failure is silent; from the second
+    /// consecutive one the result is critical, `Failure checking aliased node or service: <error>`.
+    /// Cancellation: cancelling the awaiting coroutine abandons the wait; the watcher stays usable.
+    asio::awaitable<remote_evaluation> next();
+
+   private:
+    alias_target target_;
+    check_key self_;
+    wake_channel wakeups_;
+    std::shared_ptr<detail::remote_hub_impl> hub_;
+    std::shared_ptr<detail::node_watch> watch_;
+    std::uint64_t subscription_ = 0;
+    std::optional<check_result> last_;
+  };
+
+  /// Ends every watch and waits for their loops to finish (aliases using them should be stopped first).
+  asio::awaitable<void> async_shutdown();
+  void shutdown();
+
+  /// Number of watches (blocking-query loops) running.
+  std::size_t watch_count() const;
+
+ private:
+  std::shared_ptr<detail::alias_task> make_alias(const asio::any_io_executor& ex, local_state& state,
+                                                 alias_definition def) override;
+  std::shared_ptr<detail::remote_hub_impl> impl_;
+};
+
+}  // namespace coalias

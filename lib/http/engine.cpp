@@ -1,0 +1,194 @@
+#include "http/engine.hpp"
+
+#include <coalias/error.hpp>
+
+#include <asio/dispatch.hpp>
+#include <asio/error.hpp>
+#include <asio/post.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <new>
+#include <utility>
+
+namespace coalias::http::detail {
+
+engine::engine(asio::any_io_executor ex, std::size_t max_connections_per_host)
+    : io_ex_(std::move(ex)), strand_(asio::make_strand(io_ex_)), timer_(strand_), multi_(curl_multi_init()) {
+  if (!multi_) throw std::bad_alloc();
+  const long cap = static_cast<long>(max_connections_per_host);
+  curl_multi_setopt(multi_, CURLMOPT_SOCKETFUNCTION, &engine::on_socket);
+  curl_multi_setopt(multi_, CURLMOPT_SOCKETDATA, static_cast<void*>(this));
+  curl_multi_setopt(multi_, CURLMOPT_TIMERFUNCTION, &engine::on_timer);
+  curl_multi_setopt(multi_, CURLMOPT_TIMERDATA, static_cast<void*>(this));
+  curl_multi_setopt(multi_, CURLMOPT_MAX_HOST_CONNECTIONS, cap);
+  // The idle-connection cache must hold every capped connection, or keep-alive breaks under load.
+  curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS, std::max(cap, 16L) * 4);
+  curl_multi_setopt(multi_, CURLMOPT_PIPELINING, static_cast<long>(CURLPIPE_MULTIPLEX));
+}
+
+engine::~engine() {
+  // Only reached with transfers left when the io_context died before do_shutdown ran: their handlers are
+  // destroyed uninvoked, as Asio does with any pending operation.
+  shut_down_ = true;
+  if (multi_) {
+    for (auto& [id, t] : transfers_) curl_multi_remove_handle(multi_, t->easy());
+    transfers_.clear();
+    release_sockets();
+    curl_multi_cleanup(multi_);
+  }
+  release_sockets();
+}
+
+void engine::start(std::uint64_t id, request req, std::unique_ptr<completion> done) {
+  asio::dispatch(strand_, [self = shared_from_this(), id, req = std::move(req), done = std::move(done)]() mutable {
+    self->do_start(id, std::move(req), std::move(done));
+  });
+}
+
+void engine::cancel(std::uint64_t id) {
+  asio::dispatch(strand_, [self = shared_from_this(), id] { self->do_cancel(id); });
+}
+
+void engine::shutdown() {
+  asio::dispatch(strand_, [self = shared_from_this()] { self->do_shutdown(); });
+}
+
+void engine::do_start(std::uint64_t id, request req, std::unique_ptr<completion> done) {
+  auto t = std::make_unique<transfer>(id, std::move(done));
+  if (shut_down_) return t->fail(asio::error::operation_aborted);
+  if (auto ec = t->setup(req)) return t->fail(ec);
+  if (curl_multi_add_handle(multi_, t->easy()) != CURLM_OK) return t->fail(errc::transport);
+  transfers_.emplace(id, std::move(t));  // curl's timer callback kicks the transfer off
+}
+
+void engine::do_cancel(std::uint64_t id) {
+  auto node = transfers_.extract(id);
+  if (node.empty()) return;  // already finished: cancelling after completion is a no-op
+  curl_multi_remove_handle(multi_, node.mapped()->easy());
+  node.mapped()->fail(asio::error::operation_aborted);
+}
+
+void engine::do_shutdown() {
+  if (shut_down_) return;
+  abort_transfers();
+  shut_down_ = true;  // from here the callbacks ignore curl
+  release_sockets();
+  timer_.cancel();
+  curl_multi_cleanup(multi_);
+  multi_ = nullptr;
+  release_sockets();  // in case cleanup asked for new waits before closing
+}
+
+void engine::abort_transfers() {
+  auto transfers = std::move(transfers_);
+  transfers_.clear();
+  for (auto& [id, t] : transfers) {
+    curl_multi_remove_handle(multi_, t->easy());
+    t->fail(asio::error::operation_aborted);
+  }
+}
+
+void engine::release_sockets() {
+  auto sockets = std::move(sockets_);
+  sockets_.clear();
+  for (auto& [fd, s] : sockets) {
+    s->released = true;
+    s->descriptor.release();  // deregisters and aborts its waits; curl closes the fd
+  }
+}
+
+int engine::on_socket(CURL*, curl_socket_t fd, int what, void* self, void*) {
+  auto& e = *static_cast<engine*>(self);
+  if (e.shut_down_) return 0;
+  if (what == CURL_POLL_REMOVE) {
+    if (auto it = e.sockets_.find(fd); it != e.sockets_.end()) {
+      it->second->released = true;
+      it->second->descriptor.release();
+      e.sockets_.erase(it);
+    }
+    return 0;
+  }
+  auto& s = e.sockets_[fd];
+  if (!s) {
+    s = std::make_shared<watched_socket>(e.strand_);
+    std::error_code ec;
+    s->descriptor.assign(fd, ec);
+    if (ec) {
+      e.sockets_.erase(fd);
+      return -1;  // curl fails the transfer
+    }
+  }
+  s->wanted = what;
+  e.arm(s, fd);
+  return 0;
+}
+
+int engine::on_timer(CURLM*, long timeout_ms, void* self) {
+  auto& e = *static_cast<engine*>(self);
+  if (e.shut_down_) return 0;
+  e.timer_.cancel();
+  if (timeout_ms == 0) {
+    // Running socket_action here would re-enter curl from its own callback.
+    asio::post(e.strand_, [self = e.shared_from_this()] { self->on_timeout(); });
+  } else if (timeout_ms > 0) {
+    e.timer_.expires_after(std::chrono::milliseconds(timeout_ms));
+    e.timer_.async_wait([self = e.shared_from_this()](std::error_code ec) {
+      if (!ec) self->on_timeout();
+    });
+  }
+  return 0;
+}
+
+void engine::arm(const socket_ptr& s, curl_socket_t fd) {
+  using asio::posix::descriptor_base;
+  if ((s->wanted & CURL_POLL_IN) && !s->reading) {
+    s->reading = true;
+    s->descriptor.async_wait(descriptor_base::wait_read, [self = shared_from_this(), s, fd](std::error_code ec) {
+      s->reading = false;
+      self->on_ready(s, fd, CURL_CSELECT_IN, ec);
+    });
+  }
+  if ((s->wanted & CURL_POLL_OUT) && !s->writing) {
+    s->writing = true;
+    s->descriptor.async_wait(descriptor_base::wait_write, [self = shared_from_this(), s, fd](std::error_code ec) {
+      s->writing = false;
+      self->on_ready(s, fd, CURL_CSELECT_OUT, ec);
+    });
+  }
+}
+
+void engine::on_ready(const socket_ptr& s, curl_socket_t fd, int direction, std::error_code ec) {
+  if (ec == asio::error::operation_aborted || s->released || shut_down_) return;
+  const int wanted_bit = direction == CURL_CSELECT_IN ? CURL_POLL_IN : CURL_POLL_OUT;
+  if (!ec && !(s->wanted & wanted_bit)) return;  // curl changed its mind while we waited
+  act(fd, ec ? CURL_CSELECT_ERR : direction);
+  if (!s->released && !shut_down_) arm(s, fd);
+}
+
+void engine::on_timeout() {
+  if (shut_down_) return;
+  act(CURL_SOCKET_TIMEOUT, 0);
+}
+
+void engine::act(curl_socket_t fd, int events) {
+  int running = 0;
+  curl_multi_socket_action(multi_, fd, events, &running);
+  reap();
+}
+
+void engine::reap() {
+  int left = 0;
+  while (CURLMsg* msg = curl_multi_info_read(multi_, &left)) {
+    if (msg->msg != CURLMSG_DONE) continue;
+    CURL* easy = msg->easy_handle;
+    const CURLcode code = msg->data.result;  // msg dies with remove_handle
+    char* owner = nullptr;
+    curl_easy_getinfo(easy, CURLINFO_PRIVATE, &owner);
+    curl_multi_remove_handle(multi_, easy);
+    auto node = transfers_.extract(reinterpret_cast<transfer*>(owner)->id());
+    if (!node.empty()) node.mapped()->finish(code);
+  }
+}
+
+}  // namespace coalias::http::detail

@@ -1,0 +1,112 @@
+#include "remote/consul_api.hpp"
+
+#include "consul/response_meta.hpp"
+#include "consul/url.hpp"
+
+#include <coalias/error.hpp>
+
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/use_awaitable.hpp>
+
+namespace coalias::remote {
+namespace {
+
+// A server's error body, shortened to one line for an alias's output.
+std::string first_line(std::string_view body) {
+  body = body.substr(0, body.find_first_of("\r\n"));
+  constexpr std::size_t limit = 200;
+  std::string line(body.substr(0, limit));
+  if (body.size() > limit) line += "...";
+  return line;
+}
+
+}  // namespace
+
+std::string redact(std::string text, const std::string& secret) {
+  if (secret.empty()) return text;
+  for (auto at = text.find(secret); at != std::string::npos; at = text.find(secret, at))
+    text.replace(at, secret.size(), "<redacted>");
+  return text;
+}
+
+consul_api::consul_api(const asio::any_io_executor& ex, consul_config config,
+                       std::chrono::milliseconds request_timeout)
+    : config_(std::move(config)), request_timeout_(request_timeout), client_(ex, [&] {
+        http::client_options o;
+        o.max_connections_per_host = config_.max_connections;
+        return o;
+      }()) {}
+
+// A blocking query may be held for wait + wait/16 (the server's jitter): allow more, plus the ordinary margin.
+std::chrono::milliseconds consul_api::timeout_for(std::uint64_t index) const {
+  return index > 0 ? config_.wait + config_.wait / 8 + request_timeout_ : request_timeout_;
+}
+
+http::request consul_api::make_request(std::string url, const std::string& token,
+                                       std::chrono::milliseconds timeout) const {
+  http::request req;
+  req.url = std::move(url);
+  if (config_.address.type() == consul_address::kind::unix_socket) req.unix_socket = config_.address.unix_socket();
+  if (!token.empty()) req.headers.emplace_back("X-Consul-Token", token);  // only ever a header
+  req.timeout = timeout;
+  req.max_body = config_.max_body;
+  req.tls.ca_file = config_.tls.ca_file;
+  req.tls.ca_path = config_.tls.ca_path;
+  req.tls.cert_file = config_.tls.cert_file;
+  req.tls.key_file = config_.tls.key_file;
+  req.tls.server_name = config_.tls.server_name;
+  req.tls.verify = config_.tls.verify;
+  return req;
+}
+
+asio::awaitable<call_outcome> consul_api::get(http::request req, const std::string& token, http::response& out) {
+  auto [ec, resp] = co_await client_.async_get(std::move(req), asio::experimental::as_tuple(asio::use_awaitable));
+  if (ec == asio::error::operation_aborted) throw std::system_error(ec);  // cancellation ends the caller
+  if (ec) co_return call_outcome{ec, redact(resp.error_detail.empty() ? ec.message() : resp.error_detail, token)};
+  if (resp.status < 200 || resp.status > 299) {
+    auto detail = first_line(resp.body);
+    co_return call_outcome{errc::http_status,
+                           redact("Unexpected response code: " + std::to_string(resp.status) +
+                                      (detail.empty() ? "" : " (" + detail + ")"),
+                                  token)};
+  }
+  out = std::move(resp);
+  co_return call_outcome{};
+}
+
+asio::awaitable<call_outcome> consul_api::health_node(const std::string& node, const std::string& token,
+                                                      std::uint64_t index, consul_json_parser& parser,
+                                                      health_answer& out) {
+  std::string url;
+  if (const auto bad = consul::append_path_segment(url, node))
+    co_return call_outcome{bad, "Invalid node name"};
+  url = consul::health_node_url(config_, node, index, config_.wait);
+  http::response resp;
+  auto outcome = co_await get(make_request(std::move(url), token, timeout_for(index)), token, resp);
+  if (outcome.ec) co_return outcome;
+
+  consul::response_meta meta;
+  std::string_view bad_header;
+  if (const auto ec = consul::parse_response_meta_from(resp.headers, meta, &bad_header))
+    co_return call_outcome{ec, "Invalid " + std::string(bad_header) + " header"};
+  if (const auto ec = parser.parse_health_node(resp.body, out.checks))
+    co_return call_outcome{ec, redact("Invalid response body: " + parser.last_error(), token)};
+  out.index = meta.index;
+  co_return call_outcome{};
+}
+
+asio::awaitable<call_outcome> consul_api::catalog_node(const std::string& node, const std::string& token,
+                                                       consul_json_parser& parser, coalias::catalog_node& out) {
+  std::string url;
+  if (const auto bad = consul::append_path_segment(url, node))
+    co_return call_outcome{bad, "Invalid node name"};
+  url = consul::catalog_node_url(config_, node);
+  http::response resp;
+  auto outcome = co_await get(make_request(std::move(url), token, timeout_for(0)), token, resp);
+  if (outcome.ec) co_return outcome;
+  if (const auto ec = parser.parse_catalog_node(resp.body, out))
+    co_return call_outcome{ec, redact("Invalid catalog response body: " + parser.last_error(), token)};
+  co_return call_outcome{};
+}
+
+}  // namespace coalias::remote

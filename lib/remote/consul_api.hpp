@@ -1,0 +1,59 @@
+// The two Consul endpoints a remote alias reads, over the curl transport, with Consul's error conventions.
+#pragma once
+
+#include "http/client.hpp"
+
+#include <coalias/consul_config.hpp>
+#include <coalias/consul_json.hpp>
+#include <coalias/health_check.hpp>
+
+#include <asio/awaitable.hpp>
+
+#include <cstdint>
+#include <string>
+#include <system_error>
+#include <vector>
+
+namespace coalias::remote {
+
+/// How a call ended. `error` is a human-readable reason for an alias's output: never the token.
+struct call_outcome {
+  std::error_code ec;
+  std::string error;
+};
+
+struct health_answer {
+  std::vector<health_check> checks;
+  std::uint64_t index = 0;  ///< X-Consul-Index; 0 if the header was absent
+};
+
+class consul_api {
+ public:
+  /// `request_timeout` bounds non-blocking requests; a blocking one gets more than the server may hold it.
+  consul_api(const asio::any_io_executor& ex, consul_config config, std::chrono::milliseconds request_timeout);
+
+  const consul_config& config() const noexcept { return config_; }
+
+  /// GET /v1/health/node/<node>, blocking on `index` when it is positive. Throws only on cancellation.
+  asio::awaitable<call_outcome> health_node(const std::string& node, const std::string& token, std::uint64_t index,
+                                            consul_json_parser& parser, health_answer& out);
+
+  /// GET /v1/catalog/node/<node>. Throws only on cancellation.
+  asio::awaitable<call_outcome> catalog_node(const std::string& node, const std::string& token,
+                                             consul_json_parser& parser, coalias::catalog_node& out);
+
+ private:
+  http::request make_request(std::string url, const std::string& token, std::chrono::milliseconds timeout) const;
+  asio::awaitable<call_outcome> get(http::request req, const std::string& token, http::response& out);
+
+  std::chrono::milliseconds timeout_for(std::uint64_t index) const;
+
+  const consul_config config_;
+  const std::chrono::milliseconds request_timeout_;
+  http::client client_;
+};
+
+/// Replaces every occurrence of `secret` in `text` (defence in depth: a server may echo what it was sent).
+std::string redact(std::string text, const std::string& secret);
+
+}  // namespace coalias::remote

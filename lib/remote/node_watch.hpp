@@ -1,0 +1,76 @@
+// One shared blocking query on /v1/health/node/<node>: its answers fan out to every subscribed alias.
+#pragma once
+
+#include "core/structured_task.hpp"
+#include "remote/consul_api.hpp"
+
+#include <coalias/aggregate.hpp>
+#include <coalias/consul_json.hpp>
+#include <coalias/remote_hub.hpp>
+#include <coalias/wake_channel.hpp>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace coalias::detail {
+
+/// What a watch knows, published as an immutable value each time it changes.
+struct node_snapshot {
+  std::shared_ptr<const std::vector<health_check>> checks;  ///< last good answer; null before the first
+  std::uint64_t index = 0;                                  ///< X-Consul-Index of that answer
+  std::optional<catalog_node> catalog;  ///< when some alias needed it; nullopt: unknown, assume present
+  int failures = 0;                     ///< consecutive failed requests
+  std::string error;                    ///< the last failure, when failures > 0
+};
+
+/// The alias rule applied to a snapshot: nullopt means "write nothing" (no answer yet, or a first failure).
+std::optional<remote_evaluation> evaluate(const node_snapshot& snap, const alias_target& target,
+                                          const check_key& self);
+
+class remote_hub_impl;
+
+class node_watch final : public structured_task {
+ public:
+  /// Keeps `hub` (and so the HTTP client) alive until the loop has ended.
+  node_watch(const asio::any_io_executor& ex, std::shared_ptr<remote_hub_impl> hub, std::string node,
+             std::string token);
+
+  /// Any thread. `ch` is woken on every published change until `unsubscribe`.
+  std::uint64_t subscribe(wake_channel& ch, const std::string& service_id);
+  /// Any thread. Returns the number of subscribers left.
+  std::size_t unsubscribe(std::uint64_t id);
+
+  std::shared_ptr<const node_snapshot> snapshot() const;
+
+ private:
+  struct subscriber {
+    wake_channel* channel;
+    std::string service_id;
+  };
+
+  asio::awaitable<void> run() override;
+  asio::awaitable<std::optional<catalog_node>> lookup_catalog(consul_json_parser& parser);
+  bool needs_catalog(const std::vector<health_check>& checks) const;
+  std::chrono::milliseconds backoff(int failures);
+  void publish(node_snapshot next);
+
+  const std::shared_ptr<remote_hub_impl> hub_;
+  remote::consul_api& api_;
+  const remote_options& options_;
+  const std::string node_;
+  const std::string token_;
+
+  mutable std::mutex mutex_;
+  std::map<std::uint64_t, subscriber> subscribers_;
+  std::map<std::string, int, std::less<>> wanted_services_;  // service ID -> subscribers; "" for node aliases
+  std::uint64_t next_id_ = 1;
+  std::shared_ptr<const node_snapshot> snapshot_ = std::make_shared<const node_snapshot>();
+  std::uint64_t jitter_state_;
+};
+
+}  // namespace coalias::detail

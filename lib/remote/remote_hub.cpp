@@ -1,0 +1,114 @@
+#include <coalias/remote_hub.hpp>
+
+#include "remote/remote_hub_impl.hpp"
+
+#include <coalias/error.hpp>
+
+#include <asio/io_context.hpp>
+#include <asio/use_awaitable.hpp>
+#include <asio/use_future.hpp>
+#include <asio/co_spawn.hpp>
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace coalias {
+namespace detail {
+
+remote_hub_impl::remote_hub_impl(const asio::any_io_executor& ex, consul_config config, remote_options options)
+    : executor_(ex), options_(std::move(options)), api_(ex, std::move(config), options_.request_timeout) {}
+
+std::pair<std::shared_ptr<node_watch>, std::uint64_t> remote_hub_impl::subscribe(const std::string& node,
+                                                                                 const std::string& token,
+                                                                                 wake_channel& ch,
+                                                                                 const std::string& service_id) {
+  std::string lowered = node;
+  std::transform(lowered.begin(), lowered.end(), lowered.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::lock_guard lock(mutex_);
+  if (stopped_) throw std::system_error(errc::shut_down, "remote hub");
+  auto& watch = watches_[key{effective_token(token), std::move(lowered)}];
+  if (!watch) {
+    watch = std::make_shared<node_watch>(executor_, shared_from_this(), node, effective_token(token));
+    watch->start();
+  }
+  const auto id = watch->subscribe(ch, service_id);
+  return {watch, id};
+}
+
+void remote_hub_impl::unsubscribe(const std::shared_ptr<node_watch>& watch, std::uint64_t id) {
+  std::lock_guard lock(mutex_);
+  if (watch->unsubscribe(id) > 0) return;
+  for (auto it = watches_.begin(); it != watches_.end(); ++it) {
+    if (it->second != watch) continue;
+    watches_.erase(it);
+    watch->request_stop();
+    // Forget retired watches that have ended; keep the rest for shutdown to wait on.
+    std::erase_if(retired_, [](const auto& w) { return !w->done().is_open(); });
+    retired_.push_back(watch);
+    return;
+  }
+}
+
+std::vector<std::shared_ptr<node_watch>> remote_hub_impl::stop_all() {
+  std::lock_guard lock(mutex_);
+  stopped_ = true;
+  std::vector<std::shared_ptr<node_watch>> all = std::move(retired_);
+  retired_.clear();
+  for (auto& [k, w] : watches_) all.push_back(w);
+  watches_.clear();
+  for (auto& w : all) w->request_stop();
+  return all;
+}
+
+std::size_t remote_hub_impl::watch_count() const {
+  std::lock_guard lock(mutex_);
+  return watches_.size();
+}
+
+}  // namespace detail
+
+remote_hub::remote_hub(const asio::any_io_executor& ex, consul_config config, remote_options options)
+    : impl_(std::make_shared<detail::remote_hub_impl>(ex, std::move(config), std::move(options))) {}
+
+remote_hub::~remote_hub() { impl_->stop_all(); }
+
+const consul_config& remote_hub::config() const noexcept { return impl_->config(); }
+const remote_options& remote_hub::options() const noexcept { return impl_->options(); }
+std::size_t remote_hub::watch_count() const { return impl_->watch_count(); }
+
+asio::awaitable<void> remote_hub::async_shutdown() {
+  for (auto& w : impl_->stop_all()) co_await detail::join(*w);
+}
+
+void remote_hub::shutdown() {
+  auto watches = impl_->stop_all();
+  for (auto& w : watches) {
+    if (detail::running_in_this_thread(w->strand()))
+      throw std::logic_error("remote_hub::shutdown would deadlock on the hub's executor; use async_shutdown");
+  }
+  for (auto& w : watches)
+    w->done().async_receive(asio::use_future).wait();  // closes once the loop has ended
+}
+
+// --- watcher ----------------------------------------------------------------------------------------------
+
+remote_hub::watcher::watcher(remote_hub& hub, alias_target target, const asio::any_io_executor& ex,
+                             std::string token, check_key self)
+    : target_(std::move(target)), self_(std::move(self)), wakeups_(ex, wake_capacity), hub_(hub.impl_) {
+  std::tie(watch_, subscription_) = hub_->subscribe(target_.node, token, wakeups_, target_.service_id);
+}
+
+remote_hub::watcher::~watcher() { hub_->unsubscribe(watch_, subscription_); }
+
+asio::awaitable<remote_evaluation> remote_hub::watcher::next() {
+  for (;;) {
+    if (auto ev = detail::evaluate(*watch_->snapshot(), target_, self_); ev && (!last_ || ev->result != *last_)) {
+      last_ = ev->result;
+      co_return std::move(*ev);
+    }
+    co_await wakeups_.async_receive(asio::use_awaitable);
+  }
+}
+
+}  // namespace coalias
