@@ -1,4 +1,5 @@
 // A remote alias: subscribes to the shared watch of its node and re-evaluates on every published change.
+#include "consul/url.hpp"
 #include "core/alias_task.hpp"
 #include "remote/node_watch.hpp"
 #include "remote/remote_hub_impl.hpp"
@@ -56,6 +57,10 @@ class remote_alias final : public alias_task {
 
 std::shared_ptr<detail::alias_task> remote_hub::make_alias(const asio::any_io_executor& ex, local_state& state,
                                                            alias_definition def) {
+  // A node name that cannot be a path segment ("", ".", "..", NUL) is refused up front, not retried forever.
+  std::string encoded;
+  if (const auto ec = consul::append_path_segment(encoded, def.target.node))
+    throw std::system_error(ec, "alias node name cannot be sent to Consul");
   return std::make_shared<detail::remote_alias>(ex, state, std::move(def), impl_);
 }
 
