@@ -4,6 +4,7 @@
 #   ./setup.sh test       build and run every test (release, g++, warnings as errors)
 #   ./setup.sh sanitize   build and run every test under ASan+UBSan+LSan and under TSan (clang 14)
 #   ./setup.sh bench      build and run every bench program (JSON lines on stdout)
+#   ./setup.sh fuzz [S]   build the libFuzzer targets (clang) and run each for S seconds (default 10)
 # Build folders (build/, build-asan/, build-tsan/) are reused between runs.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -47,6 +48,17 @@ PY
   return $rc
 }
 
+# run_example BIN ARGS...: the examples too must run clean under ASan, UBSan and LeakSanitizer.
+run_example() {
+  local bin=$1; shift
+  [ -x "$bin" ] || { echo "example $bin: not built" >&2; return 1; }
+  if "$bin" "$@" >/dev/null 2>"$bin.log"; then
+    echo "example $(basename "$bin"): clean under sanitizers"
+  else
+    echo "example $(basename "$bin"): FAILED under sanitizers" >&2; cat "$bin.log" >&2; return 1
+  fi
+}
+
 cmd=${1:-}
 case "$cmd" in
   demo)
@@ -67,13 +79,19 @@ case "$cmd" in
     rc=0
     run_tests build-asan || rc=1
     run_tests build-tsan || rc=1
+    run_example build-asan/examples/quickstart || rc=1
+    run_example build-asan/examples/coalias-demo --step-ms 5 || rc=1
+    run_example build-asan/examples/watch_cli/coalias-watch --demo || rc=1
     exit $rc ;;
+  fuzz)
+    install_missing
+    exec bash tests/fuzz/run.sh "${2:-10}" ;;
   bench)
     install_missing
     configure build -Dwerror=true
     ninja -C build >&2
     for b in build/bench/bench_*; do [ -x "$b" ] && "$b"; done ;;
   *)
-    sed -n '2,7p' "$0" >&2
+    sed -n '2,8p' "$0" >&2
     exit 64 ;;
 esac
