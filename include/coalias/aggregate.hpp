@@ -11,7 +11,13 @@
 namespace coalias {
 
 /// What an alias mirrors: a service instance on a node, or (empty `service_id`) the node itself.
+// These value types declare constructors, so they are not aggregates: g++ 12 miscompiles aggregate temporaries
+// with strings inside co_await expressions (see the toolchain notes), and `print(co_await w.next())` must be safe.
+
 struct alias_target {
+  alias_target() = default;
+  alias_target(std::string node_name, std::string service) : node(std::move(node_name)), service_id(std::move(service)) {}
+
   std::string node;
   std::string service_id;
 
@@ -20,12 +26,18 @@ struct alias_target {
 
 /// A check identity: node plus check ID. The alias's own check is never counted.
 struct check_key {
+  check_key() = default;
+  check_key(std::string node_name, std::string id) : node(std::move(node_name)), check_id(std::move(id)) {}
+
   std::string node;
   std::string check_id;
 };
 
 /// What an alias shows: its status and output.
 struct check_result {
+  check_result() = default;
+  check_result(coalias::status s, std::string text) : status(s), output(std::move(text)) {}
+
   coalias::status status = coalias::status::critical;
   std::string output;
 

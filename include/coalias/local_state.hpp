@@ -9,6 +9,7 @@
 // checks (empty service ID) count for every alias, so a change to one wakes every service watcher.
 #pragma once
 
+#include <coalias/aggregate.hpp>
 #include <coalias/health_check.hpp>
 #include <coalias/wake_channel.hpp>
 
@@ -73,6 +74,11 @@ class local_state {
   };
   service_snapshot snapshot(std::string_view service_id) const;
 
+  /// The aggregation rule applied to what an alias of `target.service_id` reads (the same checks as
+  /// `snapshot`, with a missing service reported as such), evaluated under the lock without copying the checks:
+  /// the hot path of every local alias.
+  check_result aggregate(const alias_target& target, const check_key& self) const;
+
   /// A registration that unregisters when destroyed. Move-only; destroy it before its channel.
   class watch {
    public:
@@ -112,6 +118,8 @@ class local_state {
   template <class T>
   using string_map = std::unordered_map<std::string, T, string_hash, std::equal_to<>>;
 
+  template <class Visit>
+  bool visit_locked(std::string_view service_id, Visit&& visit) const;
   service_entry& entry_for(std::string_view service_id);
   void erase_if_unused(std::string_view service_id);
   void link(check_slot& slot);

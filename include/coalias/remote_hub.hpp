@@ -51,6 +51,9 @@ struct remote_options {
 
 /// One evaluation of a remote alias target.
 struct remote_evaluation {
+  remote_evaluation() = default;
+  remote_evaluation(check_result r, std::uint64_t i) : result(std::move(r)), index(i) {}
+
   check_result result;
   std::uint64_t index = 0;  ///< the X-Consul-Index it came from; 0 if none yet
 };
@@ -82,6 +85,7 @@ class remote_hub final : public detail::remote_alias_factory {
     /// the first evaluation). Follows Consul's error policy: the first failure is silent; from the second
     /// consecutive one the result is critical, `Failure checking aliased node or service: <error>`.
     /// Cancellation: cancelling the awaiting coroutine abandons the wait; the watcher stays usable.
+    /// Throws `std::system_error(errc::shut_down)` once the hub has been shut down (the constructor too).
     asio::awaitable<remote_evaluation> next();
 
    private:

@@ -28,12 +28,7 @@ class local_alias final : public alias_task {
     }
   }
 
-  void evaluate() {
-    const auto view = state_.snapshot(target_.service_id);
-    aggregator agg(target_, self_);
-    for (const auto& check : view.checks) agg.add(*check);
-    publish(agg.finish(view.service_exists ? presence::present : presence::service_missing));
-  }
+  void evaluate() { publish(state_.aggregate(target_, self_)); }
 
   // The refresh timer feeds the same channel as the state's wake-ups: one wait, one place that re-evaluates,
   // and a missed edge is repaired within one period even if no wake-up ever comes (race 2).

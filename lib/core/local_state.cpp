@@ -142,23 +142,37 @@ std::size_t local_state::check_count() const {
   return checks_.size();
 }
 
-local_state::service_snapshot local_state::snapshot(std::string_view service_id) const {
+// Calls `visit` on the node-level checks and `service_id`'s checks, merged in check ID order (the order Consul's
+// catalog returns); returns whether the service is registered. mutex_ must be held.
+template <class Visit>
+bool local_state::visit_locked(std::string_view service_id, Visit&& visit) const {
   static const std::vector<check_slot*> none;
-  service_snapshot out;
-  std::lock_guard lock(mutex_);
   const auto node_it = services_.find(std::string_view{});
   const auto& node_checks = node_it == services_.end() ? none : node_it->second.checks;
   const auto svc_it = service_id.empty() ? services_.end() : services_.find(service_id);
   const auto& svc_checks = svc_it == services_.end() ? none : svc_it->second.checks;
-  out.service_exists = svc_it != services_.end() && svc_it->second.registered;
-  out.checks.reserve(node_checks.size() + svc_checks.size());
   auto a = node_checks.begin(), b = svc_checks.begin();
   while (a != node_checks.end() || b != svc_checks.end()) {
     const bool take_a =
         b == svc_checks.end() || (a != node_checks.end() && (*a)->current->check_id < (*b)->current->check_id);
-    out.checks.push_back((take_a ? *a++ : *b++)->current);
+    visit((take_a ? *a++ : *b++)->current);
   }
+  return svc_it != services_.end() && svc_it->second.registered;
+}
+
+local_state::service_snapshot local_state::snapshot(std::string_view service_id) const {
+  service_snapshot out;
+  std::lock_guard lock(mutex_);
+  out.service_exists =
+      visit_locked(service_id, [&](const std::shared_ptr<const health_check>& c) { out.checks.push_back(c); });
   return out;
+}
+
+check_result local_state::aggregate(const alias_target& target, const check_key& self) const {
+  aggregator agg(target, self);
+  std::lock_guard lock(mutex_);  // held through finish(): the aggregator points into the published checks
+  const bool exists = visit_locked(target.service_id, [&](const std::shared_ptr<const health_check>& c) { agg.add(*c); });
+  return agg.finish(exists ? presence::present : presence::service_missing);
 }
 
 // --- watches ----------------------------------------------------------------------------------------------

@@ -3,7 +3,6 @@
 #include <asio/bind_cancellation_slot.hpp>
 #include <asio/bind_executor.hpp>
 #include <asio/co_spawn.hpp>
-#include <asio/dispatch.hpp>
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/io_context.hpp>
 #include <asio/post.hpp>
@@ -46,7 +45,8 @@ void structured_task::start(std::shared_ptr<structured_task> predecessor) {
 
 void structured_task::request_stop() {
   if (stop_posted_.exchange(true)) return;
-  asio::dispatch(strand_, [self = shared_from_this()] {
+  // Posted, never run inline: the caller may hold locks, and cancelling can be costly (closing a socket).
+  asio::post(strand_, [self = shared_from_this()] {
     self->stop_requested_ = true;
     self->cancel_.emit(asio::cancellation_type::terminal);
   });

@@ -63,6 +63,17 @@ std::shared_ptr<const node_snapshot> node_watch::snapshot() const {
   return snapshot_;
 }
 
+void node_watch::close() {
+  std::lock_guard lock(mutex_);
+  closed_ = true;
+  for (auto& [id, sub] : subscribers_) wake(*sub.channel);
+}
+
+bool node_watch::closed() const {
+  std::lock_guard lock(mutex_);
+  return closed_;
+}
+
 void node_watch::publish(node_snapshot next) {
   auto snap = std::make_shared<const node_snapshot>(std::move(next));
   std::lock_guard lock(mutex_);

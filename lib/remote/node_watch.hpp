@@ -47,6 +47,10 @@ class node_watch final : public structured_task {
 
   std::shared_ptr<const node_snapshot> snapshot() const;
 
+  /// The hub shut down: wakes every subscriber so none waits forever. Any thread.
+  void close();
+  bool closed() const;
+
  private:
   struct subscriber {
     wake_channel* channel;
@@ -69,6 +73,7 @@ class node_watch final : public structured_task {
   std::map<std::uint64_t, subscriber> subscribers_;
   std::map<std::string, int, std::less<>> wanted_services_;  // service ID -> subscribers; "" for node aliases
   std::uint64_t next_id_ = 1;
+  bool closed_ = false;
   std::shared_ptr<const node_snapshot> snapshot_ = std::make_shared<const node_snapshot>();
   std::uint64_t jitter_state_;
 };

@@ -37,17 +37,17 @@ std::pair<std::shared_ptr<node_watch>, std::uint64_t> remote_hub_impl::subscribe
 }
 
 void remote_hub_impl::unsubscribe(const std::shared_ptr<node_watch>& watch, std::uint64_t id) {
-  std::lock_guard lock(mutex_);
-  if (watch->unsubscribe(id) > 0) return;
-  for (auto it = watches_.begin(); it != watches_.end(); ++it) {
-    if (it->second != watch) continue;
+  {
+    std::lock_guard lock(mutex_);
+    if (watch->unsubscribe(id) > 0) return;
+    const auto it = std::find_if(watches_.begin(), watches_.end(), [&](const auto& w) { return w.second == watch; });
+    if (it == watches_.end()) return;  // already stopped by stop_all
     watches_.erase(it);
-    watch->request_stop();
     // Forget retired watches that have ended; keep the rest for shutdown to wait on.
     std::erase_if(retired_, [](const auto& w) { return !w->done().is_open(); });
     retired_.push_back(watch);
-    return;
   }
+  watch->request_stop();  // outside the lock
 }
 
 std::vector<std::shared_ptr<node_watch>> remote_hub_impl::stop_all() {
@@ -57,7 +57,10 @@ std::vector<std::shared_ptr<node_watch>> remote_hub_impl::stop_all() {
   retired_.clear();
   for (auto& [k, w] : watches_) all.push_back(w);
   watches_.clear();
-  for (auto& w : all) w->request_stop();
+  for (auto& w : all) {
+    w->close();
+    w->request_stop();
+  }
   return all;
 }
 
@@ -103,6 +106,7 @@ remote_hub::watcher::~watcher() { hub_->unsubscribe(watch_, subscription_); }
 
 asio::awaitable<remote_evaluation> remote_hub::watcher::next() {
   for (;;) {
+    if (watch_->closed()) throw std::system_error(errc::shut_down, "remote hub");
     if (auto ev = detail::evaluate(*watch_->snapshot(), target_, self_); ev && (!last_ || ev->result != *last_)) {
       last_ = ev->result;
       co_return std::move(*ev);

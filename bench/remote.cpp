@@ -1,0 +1,351 @@
+// Remote alias benches against the in-process Consul-compatible test server on loopback: propagation latency of
+// a flip on the server to every alias of that node, client memory per remote alias, and stop latency of an alias
+// whose blocking query is in flight. Prints one JSON object per line; no arguments; well under a minute.
+//
+// The client io_context runs on this one thread; the test server runs on its own thread (or, for the memory
+// bench, in a child process, so that its growth stays out of the client's resident set).
+#include <coalias/alias_registry.hpp>
+#include <coalias/local_state.hpp>
+#include <coalias/remote_hub.hpp>
+#include <coalias/testing/consul_test_server.hpp>
+
+#include "support/bench_util.hpp"
+
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/io_context.hpp>
+
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <string>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <vector>
+
+using namespace coalias;
+using namespace coalias::bench;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr int client_threads = 1;
+
+[[noreturn]] void fail(const std::string& what) {
+  std::fprintf(stderr, "bench_remote: %s\n", what.c_str());
+  std::exit(1);
+}
+
+std::string node_name(int i) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "node-%04d", i);
+  return buf;
+}
+
+std::string alias_id(int i) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "alias-%07d", i);  // zero-padded: appends keep the service's index sorted
+  return buf;
+}
+
+health_check server_check(std::string node, std::string id, std::string name, std::string service, status s,
+                          std::string output) {
+  health_check c;
+  c.node = std::move(node);
+  c.check_id = std::move(id);
+  c.name = std::move(name);
+  c.service_id = service;
+  c.service_name = std::move(service);
+  c.status = s;
+  c.output = std::move(output);
+  return c;
+}
+
+// Node `name` with serfHealth and service `svc` with one check, both passing.
+void add_server_node(testing::consul_test_server& server, const std::string& name) {
+  server.add_node(name);
+  server.add_service(name, {"svc", "svc"});
+  server.set_check(server_check(name, "serfHealth", "Serf Health Status", "", status::passing, "Agent alive"));
+  server.set_check(server_check(name, "service:svc", "svc check", "svc", status::passing, "up"));
+}
+
+alias_definition remote_alias(const std::string& id, const std::string& node) {
+  alias_definition def;
+  def.check_id = id;
+  def.name = "alias";
+  def.service_id = "sidecar";
+  def.target.node = node;
+  def.target.service_id = "svc";
+  return def;
+}
+
+consul_config client_config(const std::string& address, std::size_t connections) {
+  consul_config c;
+  c.address = consul_address::parse(address);
+  c.wait = 30s;
+  c.max_connections = connections;
+  return c;
+}
+
+remote_options client_options() {
+  remote_options o;
+  o.min_request_spacing = 1ms;
+  o.request_timeout = 5s;
+  return o;
+}
+
+// Runs `io` until `done()` holds; exits with `what` on stderr if that takes longer than `limit`.
+void run_until(asio::io_context& io, const std::function<bool()>& done, std::chrono::milliseconds limit,
+               const std::string& what) {
+  const auto deadline = clock::now() + limit;
+  io.restart();
+  while (!done()) {
+    if (clock::now() > deadline) fail("timed out: " + what);
+    io.run_for(2ms);
+    io.restart();
+  }
+}
+
+// How many of the sidecar's alias checks show `s`.
+std::size_t count_status(const local_state& state, status s) {
+  std::size_t n = 0;
+  for (const auto& c : state.snapshot("sidecar").checks) n += c->status == s ? 1 : 0;
+  return n;
+}
+
+// Adds aliases [first, last) with `node_of(i)` as target, then runs `io` until all are added and passing.
+void add_and_settle(asio::io_context& io, alias_registry& registry, local_state& state, int first, int last,
+                    const std::function<std::string(int)>& node_of) {
+  int pending = last - first;
+  for (int i = first; i < last; ++i) {
+    registry.async_add(remote_alias(alias_id(i), node_of(i)), [&pending, i](std::exception_ptr e) {
+      if (e) {
+        try {
+          std::rethrow_exception(e);
+        } catch (const std::exception& ex) {
+          fail("adding " + alias_id(i) + " failed: " + ex.what());
+        }
+      }
+      --pending;
+    });
+  }
+  const auto total = static_cast<std::size_t>(last);
+  run_until(io, [&] { return pending == 0 && count_status(state, status::passing) == total; }, 60s,
+            "aliases did not all become passing");
+}
+
+void shut_down(asio::io_context& io, alias_registry& registry, remote_hub& hub) {
+  bool registry_done = false, hub_done = false;
+  registry.async_shutdown([&](std::exception_ptr) { registry_done = true; });
+  run_until(io, [&] { return registry_done; }, 10s, "registry shutdown");
+  asio::co_spawn(io, hub.async_shutdown(), [&](std::exception_ptr) { hub_done = true; });
+  run_until(io, [&] { return hub_done; }, 10s, "hub shutdown");
+}
+
+// ---- remote_propagation ------------------------------------------------------------------------------------
+
+void remote_propagation() {
+  constexpr int nodes = 100, per_node = 100, aliases = nodes * per_node, rounds = 100;
+  testing::consul_test_server server;
+  for (int n = 0; n < nodes; ++n) add_server_node(server, node_name(n));
+
+  asio::io_context io(client_threads);
+  local_state state("client-node");
+  state.add_service({"sidecar", "sidecar"});
+  remote_hub hub(io.get_executor(), client_config(server.address(), nodes + 28), client_options());
+  alias_registry registry(io.get_executor(), state, hub);
+  // Alias i watches node i % nodes, so the aliases of node n are n, n + nodes, n + 2 * nodes...
+  add_and_settle(io, registry, state, 0, aliases, [](int i) { return node_name(i % nodes); });
+  if (hub.watch_count() != static_cast<std::size_t>(nodes))
+    fail("expected " + std::to_string(nodes) + " watches, have " + std::to_string(hub.watch_count()));
+
+  std::vector<double> samples;
+  std::uint64_t requests_during_flips = 0;
+  for (int round = 0; round < rounds; ++round) {
+    const int node = (round * 37) % nodes;  // a different node each round
+    for (const bool down : {true, false}) {
+      // Steady state first: every watch holds its blocking query (true after the previous flip too).
+      run_until(io, [&] { return server.held_queries() == static_cast<std::size_t>(nodes); }, 10s,
+                "blocking queries are not all held");
+      const status want = down ? status::critical : status::passing;
+      std::vector<std::shared_ptr<const health_check>> mine;
+      for (int k = 0; k < per_node; ++k) mine.push_back(state.check(alias_id(node + k * nodes)));
+      std::size_t confirmed = 0;  // aliases [0, confirmed) of this node are known to be updated
+      const auto requests_before = server.total_requests();
+      const auto t0 = clock::now();
+      if (!server.update_check_status(node_name(node), "service:svc", want, down ? "down" : "up"))
+        fail("flip failed on the server");
+      const auto deadline = t0 + 10s;
+      for (;;) {
+        while (confirmed < mine.size()) {
+          const auto now = state.check(alias_id(node + static_cast<int>(confirmed) * nodes));
+          if (!now || now == mine[confirmed] || now->status != want) break;
+          ++confirmed;
+        }
+        if (confirmed == mine.size()) break;
+        if (clock::now() > deadline) fail("aliases of " + node_name(node) + " did not follow the flip");
+        io.run_one_for(5ms);
+        io.restart();
+      }
+      samples.push_back(micros(clock::now() - t0) / 1000.0);
+      // Every alias must be right: this node's at `want`, every other node's still passing.
+      const auto snap = state.snapshot("sidecar").checks;
+      if (snap.size() != static_cast<std::size_t>(aliases)) fail("alias checks missing from the local state");
+      for (std::size_t i = 0; i < snap.size(); ++i) {
+        const bool of_node = static_cast<int>(i) % nodes == node;  // snapshot is in check ID order = alias order
+        const status expected = of_node ? want : status::passing;
+        if (snap[i]->check_id != alias_id(static_cast<int>(i)) || snap[i]->status != expected)
+          fail("after flipping " + node_name(node) + ", " + snap[i]->check_id + " shows " +
+               std::string(to_string(snap[i]->status)) + ": " + snap[i]->output);
+      }
+      // What one flip costs the server: every request until all watches hold their queries again.
+      run_until(io, [&] { return server.held_queries() == static_cast<std::size_t>(nodes); }, 10s,
+                "blocking queries did not re-arm after the flip");
+      requests_during_flips += server.total_requests() - requests_before;
+    }
+  }
+  emit("remote_propagation",
+       "\"aliases\":" + std::to_string(aliases) + ",\"nodes\":" + std::to_string(nodes) +
+           ",\"connections\":" + std::to_string(server.peak_connections()) +
+           ",\"client_threads\":" + std::to_string(client_threads) + ",\"flips\":" + std::to_string(samples.size()) +
+           ",\"requests_per_flip\":" + num(static_cast<double>(requests_during_flips) / samples.size()) +
+           ",\"p50_ms\":" + num(percentile(samples, 0.5)) + ",\"p99_ms\":" + num(percentile(samples, 0.99)));
+  shut_down(io, registry, hub);
+}
+
+// ---- remote_memory -------------------------------------------------------------------------------------------
+
+// The server lives in a child process, so the parent's resident set is the client's alone.
+struct server_process {
+  pid_t pid = -1;
+  int release_fd = -1;  // closing it tells the child to stop
+  std::string address;
+
+  explicit server_process(int nodes) {
+    int to_parent[2], to_child[2];
+    if (pipe(to_parent) != 0 || pipe(to_child) != 0) fail("pipe failed");
+    pid = fork();
+    if (pid < 0) fail("fork failed");
+    if (pid == 0) {
+      prctl(PR_SET_PDEATHSIG, SIGKILL);
+      close(to_parent[0]);
+      close(to_child[1]);
+      int rc = 0;
+      {
+        testing::consul_test_server server;
+        for (int n = 0; n < nodes; ++n) add_server_node(server, node_name(n));
+        const std::string addr = server.address() + "\n";
+        if (write(to_parent[1], addr.data(), addr.size()) != static_cast<ssize_t>(addr.size())) rc = 1;
+        close(to_parent[1]);
+        char c;
+        while (read(to_child[0], &c, 1) > 0 || errno == EINTR) {
+        }
+        server.stop();
+      }
+      std::fflush(nullptr);
+      _exit(rc);
+    }
+    close(to_parent[1]);
+    close(to_child[0]);
+    release_fd = to_child[1];
+    char c;
+    while (read(to_parent[0], &c, 1) == 1 && c != '\n') address += c;
+    close(to_parent[0]);
+    if (address.empty()) fail("the server process did not start");
+  }
+
+  ~server_process() {
+    close(release_fd);
+    int st = 0;
+    waitpid(pid, &st, 0);
+  }
+};
+
+void remote_memory() {
+  constexpr int nodes = 100, aliases = 10000;
+  server_process server(nodes);
+
+  asio::io_context io(client_threads);
+  local_state state("client-node");
+  state.add_service({"sidecar", "sidecar"});
+  remote_hub hub(io.get_executor(), client_config(server.address, nodes + 28), client_options());
+  alias_registry registry(io.get_executor(), state, hub);
+  // Warm-up outside the measurement: the first request initialises curl, the parser and the io_context.
+  add_and_settle(io, registry, state, 0, 1, [](int) { return node_name(0); });
+  bool removed = false;
+  registry.async_remove(alias_id(0), [&](std::exception_ptr, bool) { removed = true; });
+  run_until(io, [&] { return removed && hub.watch_count() == 0; }, 10s, "warm-up alias removal");
+
+  const long before = resident_bytes();
+  add_and_settle(io, registry, state, 0, nodes, [](int i) { return node_name(i); });
+  const long with_watches = resident_bytes();
+  add_and_settle(io, registry, state, nodes, aliases, [](int i) { return node_name(i % nodes); });
+  const long after = resident_bytes();
+  // Marginal cost once every node has its watch (the hundred watches and connections excluded).
+  const double marginal = static_cast<double>(after - with_watches) / (aliases - nodes);
+  emit("remote_memory", "\"aliases\":" + std::to_string(aliases) +
+                            ",\"bytes_per_alias\":" + num(static_cast<double>(after - before) / aliases) +
+                            ",\"marginal_bytes_per_alias\":" + num(marginal) +
+                            ",\"bytes_per_watch\":" + num(static_cast<double>(with_watches - before) / nodes) +
+                            ",\"server\":\"child_process\"");
+  shut_down(io, registry, hub);
+}
+
+// ---- stop_latency (in flight) ----------------------------------------------------------------------------------
+
+void stop_latency_in_flight() {
+  constexpr int aliases = 200;
+  testing::consul_test_server server;
+  for (int n = 0; n < aliases; ++n) add_server_node(server, node_name(n));
+
+  asio::io_context io(client_threads);
+  local_state state("client-node");
+  state.add_service({"sidecar", "sidecar"});
+  remote_hub hub(io.get_executor(), client_config(server.address(), aliases + 56), client_options());
+  alias_registry registry(io.get_executor(), state, hub);
+  add_and_settle(io, registry, state, 0, aliases, [](int i) { return node_name(i); });
+  // Each alias's own blocking query is held by the server.
+  run_until(io, [&] { return server.held_queries() == static_cast<std::size_t>(aliases); }, 10s,
+            "blocking queries were not all held");
+
+  std::vector<double> samples;
+  for (int i = 0; i < aliases; ++i) {
+    if (server.held_queries() != static_cast<std::size_t>(aliases - i))
+      fail("expected " + std::to_string(aliases - i) + " held queries before stopping " + alias_id(i) + ", have " +
+           std::to_string(server.held_queries()));
+    bool done = false, existed = false;
+    const auto t0 = clock::now();
+    registry.async_remove(alias_id(i), [&](std::exception_ptr e, bool found) {
+      if (e) fail("removing " + alias_id(i) + " failed");
+      existed = found;
+      done = true;
+    });
+    io.restart();
+    while (!done) io.run_one();
+    samples.push_back(micros(clock::now() - t0));
+    if (!existed || registry.contains(alias_id(i)) || state.check(alias_id(i)))
+      fail(alias_id(i) + " was not removed");
+    // Its watch must end and its request be abandoned: the server sees the held query go away.
+    const auto left = static_cast<std::size_t>(aliases - i - 1);
+    run_until(io, [&] { return server.held_queries() == left && hub.watch_count() == left; }, 5s,
+              "the stopped alias's blocking query stayed in flight");
+  }
+  emit("stop_latency", "\"state\":\"in_flight\",\"aliases\":" + std::to_string(aliases) +
+                           ",\"p50_us\":" + num(percentile(samples, 0.5)) +
+                           ",\"p99_us\":" + num(percentile(samples, 0.99)));
+  shut_down(io, registry, hub);
+}
+
+}  // namespace
+
+int main() {
+  // The memory bench forks its server process, so it runs first, while this process has a single thread.
+  remote_memory();
+  remote_propagation();
+  stop_latency_in_flight();
+}

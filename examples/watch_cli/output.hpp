@@ -1,0 +1,34 @@
+// coalias-watch's output lines, one per alias change.
+//
+// Plain: `<status, padded to 8>  <output>  (index <n>)`, e.g.
+//   critical  Aliased check "pg port" failing: refused  (index 42)
+//   passing   All checks passing.  (index 43)
+// Control characters in the output are shown escaped (\n, \r, \t, \xNN), so one change is always one line.
+//
+// JSON (--json): one object per line, keys in this order:
+//   {"node":"db-1","service":"pg-1","status":"critical","output":"...","index":42}
+// `service` is "" for a node alias. Strings are escaped per RFC 8259 (\" \\ \b \f \n \r \t, other controls as
+// \u00XX); bytes that are not valid UTF-8 become U+FFFD, so every line is valid JSON.
+//
+// Thread safety: pure; any thread.
+#pragma once
+
+#include <coalias/aggregate.hpp>
+#include <coalias/remote_hub.hpp>
+
+#include <string>
+#include <string_view>
+
+namespace coalias::watch_cli {
+
+/// `text` as a JSON string literal, quotes included.
+std::string json_quote(std::string_view text);
+
+/// One line without its newline.
+std::string plain_line(const remote_evaluation& ev);
+std::string json_line(const alias_target& target, const remote_evaluation& ev);
+
+/// The --once exit status of a status: 0 passing, 1 warning, 2 critical (Consul's script-check convention).
+int exit_status(status s) noexcept;
+
+}  // namespace coalias::watch_cli

@@ -1,0 +1,459 @@
+// coalias-watch end to end: the built binary as a subprocess against an in-process Consul test server.
+#include <coalias/testing/consul_test_server.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#ifndef COALIAS_WATCH
+#error "COALIAS_WATCH must name the coalias-watch binary"
+#endif
+
+using namespace coalias;
+using namespace std::chrono_literals;
+using clock_type = std::chrono::steady_clock;
+using testing::consul_test_server;
+
+namespace {
+
+// One run of coalias-watch: stdin from /dev/null, stdout and stderr to pipes, killed if this process dies.
+class watch_process {
+ public:
+  watch_process(std::vector<std::string> args, std::vector<std::string> env) {
+    int out[2], err[2];
+    REQUIRE(::pipe2(out, O_CLOEXEC) == 0);
+    REQUIRE(::pipe2(err, O_CLOEXEC) == 0);
+    // Sanitizer settings from `meson test` reach the child too.
+    for (const char* v : {"ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"})
+      if (const char* s = std::getenv(v)) env.push_back(std::string(v) + "=" + s);
+    args.insert(args.begin(), COALIAS_WATCH);
+    std::vector<char*> argv, envp;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    for (auto& e : env) envp.push_back(e.data());
+    envp.push_back(nullptr);
+    const pid_t parent = ::getpid();
+    pid_ = ::fork();
+    REQUIRE(pid_ >= 0);
+    if (pid_ == 0) {
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (::getppid() != parent) ::_exit(127);
+      const int null = ::open("/dev/null", O_RDONLY);
+      ::dup2(null, 0);
+      ::dup2(out[1], 1);
+      ::dup2(err[1], 2);
+      ::close_range(3, ~0U, 0);  // not the server's sockets, nor the pipes' other ends
+      ::execve(argv[0], argv.data(), envp.data());
+      ::_exit(127);
+    }
+    ::close(out[1]);
+    ::close(err[1]);
+    out_ = out[0];
+    err_ = err[0];
+  }
+  watch_process(const watch_process&) = delete;
+  watch_process& operator=(const watch_process&) = delete;
+
+  ~watch_process() {
+    if (!exited_) {
+      ::kill(pid_, SIGKILL);
+      int st = 0;
+      ::waitpid(pid_, &st, 0);
+    }
+    ::close(out_);
+    ::close(err_);
+  }
+
+  /// The next stdout line without its newline; nullopt on timeout or end of output.
+  std::optional<std::string> read_line(std::chrono::milliseconds timeout = 10s) {
+    const auto deadline = clock_type::now() + timeout;
+    for (;;) {
+      if (const auto nl = out_buf_.find('\n'); nl != std::string::npos) {
+        auto line = out_buf_.substr(0, nl);
+        out_buf_.erase(0, nl + 1);
+        return line;
+      }
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock_type::now());
+      if (left <= 0ms || !fill(out_, out_buf_, left)) return std::nullopt;
+    }
+  }
+
+  /// Exit status (or 128 + signal); -1 if still running after `timeout`.
+  int wait(std::chrono::milliseconds timeout = 20s) {
+    const auto deadline = clock_type::now() + timeout;
+    while (!exited_) {
+      int st = 0;
+      const pid_t r = ::waitpid(pid_, &st, WNOHANG);
+      if (r == pid_) {
+        exited_ = true;
+        exited_at_ = clock_type::now();
+        status_ = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+        break;
+      }
+      if (clock_type::now() > deadline) return -1;
+      std::this_thread::sleep_for(100us);
+    }
+    return status_;
+  }
+
+  /// Sends `sig` and returns the exit status and how long the exit took from the kill.
+  std::pair<int, std::chrono::milliseconds> signal_and_wait(int sig) {
+    const auto sent = clock_type::now();
+    REQUIRE(::kill(pid_, sig) == 0);
+    const int st = wait(5s);
+    return {st, std::chrono::duration_cast<std::chrono::milliseconds>(exited_at_ - sent)};
+  }
+
+  /// Everything left on stdout / stderr; call after wait().
+  std::string rest_of_stdout() {
+    while (fill(out_, out_buf_, 2s)) {}
+    return std::exchange(out_buf_, {});
+  }
+  std::string all_stderr() {
+    while (fill(err_, err_buf_, 2s)) {}
+    return err_buf_;
+  }
+
+ private:
+  static bool fill(int fd, std::string& buf, std::chrono::milliseconds timeout) {
+    pollfd p{fd, POLLIN, 0};
+    const int r = ::poll(&p, 1, static_cast<int>(timeout.count()));
+    if (r <= 0) return false;
+    char chunk[4096];
+    const auto n = ::read(fd, chunk, sizeof chunk);
+    if (n <= 0) return false;
+    buf.append(chunk, static_cast<std::size_t>(n));
+    return true;
+  }
+
+  pid_t pid_ = -1;
+  int out_ = -1, err_ = -1;
+  std::string out_buf_, err_buf_;
+  bool exited_ = false;
+  int status_ = -1;
+  clock_type::time_point exited_at_{};
+};
+
+health_check check(std::string node, std::string id, status s, std::string service, std::string output,
+                   std::string name) {
+  health_check c;
+  c.node = std::move(node);
+  c.check_id = std::move(id);
+  c.status = s;
+  c.service_id = std::move(service);
+  c.service_name = c.service_id.empty() ? "" : "postgres";
+  c.output = std::move(output);
+  c.name = std::move(name);
+  return c;
+}
+
+// Node db-1 with service pg-1 (check "pg port") and serfHealth, as in the remote tests.
+struct cli_fixture {
+  consul_test_server server;
+
+  cli_fixture() : cli_fixture(testing::server_options()) {}
+  explicit cli_fixture(testing::server_options o) : server(std::move(o)) {
+    server.add_node("db-1");
+    server.add_service("db-1", {"pg-1", "postgres"});
+    server.set_check(check("db-1", "serfHealth", status::passing, "", "Agent alive and reachable", "Serf Health Status"));
+    server.set_check(check("db-1", "service:pg-1", status::passing, "pg-1", "accepting connections", "pg port"));
+  }
+
+  std::vector<std::string> env() const { return {"CONSUL_HTTP_ADDR=" + server.address()}; }
+  std::string index() const { return std::to_string(server.indexes().checks); }
+};
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  for (auto nl = text.find('\n'); nl != std::string::npos; nl = text.find('\n', start)) {
+    out.push_back(text.substr(start, nl - start));
+    start = nl + 1;
+  }
+  if (start < text.size()) out.push_back(text.substr(start));
+  return out;
+}
+
+std::uint16_t closed_port() {
+  const int s = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  ::getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(s);
+  return ntohs(a.sin_port);
+}
+
+}  // namespace
+
+TEST_CASE_METHOD(cli_fixture, "--once prints the first evaluation and exits 0 / 1 / 2") {
+  SECTION("passing") {
+    watch_process p({"--node", "db-1", "--service", "pg-1", "--once"}, env());
+    REQUIRE(p.wait() == 0);
+    CHECK(p.rest_of_stdout() == "passing   All checks passing.  (index " + index() + ")\n");
+    CHECK(p.all_stderr().empty());
+  }
+  SECTION("warning") {
+    server.update_check_status("db-1", "serfHealth", status::warning, "flaky");
+    watch_process p({"--node", "db-1", "--service", "pg-1", "--once"}, env());
+    REQUIRE(p.wait() == 1);
+    CHECK(p.rest_of_stdout() ==
+          "warning   Aliased check \"Serf Health Status\" failing: flaky  (index " + index() + ")\n");
+  }
+  SECTION("critical") {
+    server.update_check_status("db-1", "service:pg-1", status::critical, "connection refused");
+    watch_process p({"--node", "db-1", "--service", "pg-1", "--once"}, env());
+    REQUIRE(p.wait() == 2);
+    CHECK(p.rest_of_stdout() ==
+          "critical  Aliased check \"pg port\" failing: connection refused  (index " + index() + ")\n");
+  }
+  SECTION("a node alias counts the node's own checks only, as Consul's does") {
+    server.update_check_status("db-1", "service:pg-1", status::critical, "down");
+    server.update_check_status("db-1", "serfHealth", status::warning, "slow");
+    watch_process p({"--node", "db-1", "--once"}, env());
+    REQUIRE(p.wait() == 1);
+    CHECK(p.rest_of_stdout() == "warning   Aliased check \"Serf Health Status\" failing: slow  (index " + index() + ")\n");
+  }
+  SECTION("a missing service") {
+    watch_process p({"--node", "db-1", "--service", "nope", "--once"}, env());
+    REQUIRE(p.wait() == 2);
+    CHECK(p.rest_of_stdout().rfind("critical  Service nope could not be found on node db-1  (index ", 0) == 0);
+  }
+}
+
+TEST_CASE_METHOD(cli_fixture, "--json --once prints one escaped JSON object") {
+  server.update_check_status("db-1", "service:pg-1", status::critical, "refused \"hard\"\n\tretry\x01");
+  watch_process p({"--node", "db-1", "--service", "pg-1", "--json", "--once"}, env());
+  REQUIRE(p.wait() == 2);
+  CHECK(p.rest_of_stdout() ==
+        R"({"node":"db-1","service":"pg-1","status":"critical","output":"Aliased check \"pg port\" failing: refused \"hard\"\n\tretry\u0001","index":)" +
+            index() + "}\n");
+  CHECK(p.all_stderr().empty());
+}
+
+TEST_CASE_METHOD(cli_fixture, "streaming: one line per change, then SIGTERM exits 0") {
+  watch_process p({"--node", "db-1", "--service", "pg-1"}, env());
+  CHECK(p.read_line() == "passing   All checks passing.  (index " + index() + ")");
+  REQUIRE(server.wait_for_held_queries(1, 10s));
+  server.update_check_status("db-1", "service:pg-1", status::critical, "connection refused");
+  CHECK(p.read_line() == "critical  Aliased check \"pg port\" failing: connection refused  (index " + index() + ")");
+  REQUIRE(server.wait_for_held_queries(1, 10s));
+  // A change that leaves status and output alone prints nothing; the next real one does.
+  server.update_check_status("db-1", "serfHealth", status::passing, "Agent alive and reachable");
+  server.set_check(check("db-1", "other", status::passing, "", "", "other"));
+  REQUIRE(server.wait_for_held_queries(1, 10s));
+  server.update_check_status("db-1", "service:pg-1", status::passing, "ok");
+  CHECK(p.read_line() == "passing   All checks passing.  (index " + index() + ")");
+  REQUIRE(server.wait_for_held_queries(1, 10s));
+  const auto [st, took] = p.signal_and_wait(SIGTERM);
+  CHECK(st == 0);
+  CHECK(p.rest_of_stdout().empty());
+  CHECK(p.all_stderr().empty());
+}
+
+TEST_CASE_METHOD(cli_fixture, "--json streaming follows changes") {
+  watch_process p({"--node", "db-1", "--json"}, env());
+  CHECK(p.read_line() ==
+        R"({"node":"db-1","service":"","status":"passing","output":"All checks passing.","index":)" + index() + "}");
+  REQUIRE(server.wait_for_held_queries(1, 10s));
+  server.update_check_status("db-1", "serfHealth", status::critical, "Agent not live or unreachable");
+  CHECK(p.read_line() ==
+        R"({"node":"db-1","service":"","status":"critical","output":"Aliased check \"Serf Health Status\" failing: Agent not live or unreachable","index":)" +
+            index() + "}");
+  const auto [st, took] = p.signal_and_wait(SIGINT);
+  CHECK(st == 0);
+}
+
+TEST_CASE_METHOD(cli_fixture, "SIGTERM and SIGINT end a blocking request in flight within 100 ms, exit 0") {
+  for (const int sig : {SIGTERM, SIGINT}) {
+    INFO("signal " << sig);
+    watch_process p({"--node", "db-1", "--service", "pg-1"}, env());
+    REQUIRE(p.read_line().has_value());
+    REQUIRE(server.wait_for_held_queries(1, 10s));
+    const auto [st, took] = p.signal_and_wait(sig);
+    CHECK(st == 0);
+    CHECK(took < 100ms);
+    WARN("exit took " << took.count() << " ms");  // shown with -s
+    CHECK(server.wait_for_held_queries(0, 5s));   // the held query was abandoned, not left behind
+  }
+}
+
+TEST_CASE("SIGTERM during start-up, before any answer, exits 0") {
+  testing::server_options o;
+  cli_fixture f(o);
+  f.server.inject(testing::fault::delayed(10s).on_path("/v1/health/node"));
+  watch_process p({"--node", "db-1"}, f.env());
+  REQUIRE(f.server.wait_for_open_connections(1, 10s));
+  const auto [st, took] = p.signal_and_wait(SIGTERM);
+  CHECK(st == 0);
+  CHECK(took < 100ms);
+  CHECK(p.rest_of_stdout().empty());
+}
+
+TEST_CASE("usage errors exit 64 with one line on stderr and nothing on stdout") {
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{}, "coalias-watch: missing --node (see --help)\n"},
+      {{"--node", "n", "--frobnicate"}, "coalias-watch: unknown option \"--frobnicate\"\n"},
+      {{"--node"}, "coalias-watch: --node: missing value\n"},
+      {{"--node", ""}, "coalias-watch: --node: empty value\n"},
+      {{"--node", "n", "--wait", "10"}, "coalias-watch: --wait: invalid duration \"10\"\n"},
+      {{"--node", "n", "--addr", "ftp://x"}, ""},  // message from consul_address::parse, checked for shape below
+      {{"--demo", "--once"}, "coalias-watch: --demo cannot be combined with other options\n"},
+  };
+  for (const auto& [args, expected] : cases) {
+    watch_process p(args, {});
+    REQUIRE(p.wait() == 64);
+    const auto err = p.all_stderr();
+    INFO(err);
+    if (!expected.empty()) CHECK(err == expected);
+    CHECK(err.rfind("coalias-watch: ", 0) == 0);
+    CHECK(lines_of(err).size() == 1);
+    CHECK(err.back() == '\n');
+    CHECK(p.rest_of_stdout().empty());
+  }
+}
+
+TEST_CASE("a bad CONSUL_* environment is a usage error too") {
+  watch_process p({"--node", "n"}, {"CONSUL_CLIENT_CERT=/tmp/c.pem"});
+  REQUIRE(p.wait() == 64);
+  CHECK(p.all_stderr() == "coalias-watch: environment: CONSUL_CLIENT_CERT is set without CONSUL_CLIENT_KEY\n");
+  CHECK(p.rest_of_stdout().empty());
+}
+
+TEST_CASE("--help prints the usage on stdout and exits 0") {
+  watch_process p({"--help"}, {});
+  REQUIRE(p.wait() == 0);
+  const auto out = p.rest_of_stdout();
+  CHECK(out.rfind("usage: coalias-watch --node NODE", 0) == 0);
+  CHECK(out.find("--demo") != std::string::npos);
+  CHECK(p.all_stderr().empty());
+}
+
+TEST_CASE("a Consul that is down shows the alias critical, not an error") {
+  watch_process p({"--node", "db-1", "--service", "pg-1", "--once", "--addr",
+                   "127.0.0.1:" + std::to_string(closed_port())},
+                  {});
+  REQUIRE(p.wait() == 2);
+  const auto out = p.rest_of_stdout();
+  INFO(out);
+  CHECK(out.rfind("critical  Failure checking aliased node or service: ", 0) == 0);
+  CHECK(out.find("  (index 0)\n") != std::string::npos);
+  CHECK(lines_of(out).size() == 1);
+  CHECK(p.all_stderr().empty());
+}
+
+TEST_CASE("--dc is sent on every request") {
+  cli_fixture f;
+  SECTION("the server's datacenter") {
+    watch_process p({"--node", "db-1", "--dc", "dc1", "--once"}, f.env());
+    REQUIRE(p.wait() == 0);
+    const auto reqs = f.server.recent_requests();
+    REQUIRE_FALSE(reqs.empty());
+    for (const auto& r : reqs) CHECK(r.target.find("dc=dc1") != std::string::npos);
+  }
+  SECTION("an unknown datacenter: the server's 500 turns the alias critical") {
+    watch_process p({"--node", "db-1", "--dc", "nowhere", "--once"}, f.env());
+    REQUIRE(p.wait() == 2);
+    CHECK(p.rest_of_stdout().rfind("critical  Failure checking aliased node or service: ", 0) == 0);
+  }
+}
+
+TEST_CASE("the token is sent as X-Consul-Token and never printed or put in a URL") {
+  const std::string secret = "b3f1c2a4-7e9d-4c21-9a55-0d1e2f3a4b5c";
+  testing::server_options o;
+  o.acl_token = secret;
+  cli_fixture f(o);
+  auto check_secrecy = [&](watch_process& p, const std::string& out) {
+    const auto err = p.all_stderr();
+    CHECK(out.find(secret) == std::string::npos);
+    CHECK(err.find(secret) == std::string::npos);
+    for (const auto& r : f.server.recent_requests()) {
+      CHECK(r.target.find(secret) == std::string::npos);
+      CHECK(r.header("X-Consul-Token") == secret);
+    }
+  };
+  SECTION("from --token") {
+    watch_process p({"--node", "db-1", "--service", "pg-1", "--once", "--token", secret}, f.env());
+    REQUIRE(p.wait() == 0);
+    const auto out = p.rest_of_stdout();
+    CHECK(out.rfind("passing   All checks passing.", 0) == 0);
+    check_secrecy(p, out);
+  }
+  SECTION("from CONSUL_HTTP_TOKEN, with --json") {
+    auto env = f.env();
+    env.push_back("CONSUL_HTTP_TOKEN=" + secret);
+    watch_process p({"--node", "db-1", "--json", "--once"}, env);
+    REQUIRE(p.wait() == 0);
+    check_secrecy(p, p.rest_of_stdout());
+  }
+  SECTION("a wrong token: critical, and neither token printed") {
+    auto env = f.env();
+    env.push_back("CONSUL_HTTP_TOKEN=" + secret);
+    const std::string wrong = "wrong-" + secret;
+    watch_process p({"--node", "db-1", "--once", "--token", wrong}, env);
+    REQUIRE(p.wait() == 2);
+    const auto out = p.rest_of_stdout();
+    CHECK(out.rfind("critical  Failure checking aliased node or service: ", 0) == 0);
+    CHECK(out.find(wrong) == std::string::npos);
+    CHECK(out.find(secret) == std::string::npos);
+    CHECK(p.all_stderr().find(secret) == std::string::npos);
+  }
+  SECTION("usage errors do not echo it") {
+    watch_process p({"--token", secret, "--node", "n", "--wait", "x"}, {});
+    REQUIRE(p.wait() == 64);
+    CHECK(p.all_stderr().find(secret) == std::string::npos);
+    watch_process q({"--tokn=" + secret}, {});
+    REQUIRE(q.wait() == 64);
+    CHECK(q.all_stderr() == "coalias-watch: unknown option \"--tokn\"\n");
+  }
+}
+
+TEST_CASE("--demo runs one round of flaps and exits 0") {
+  watch_process p({"--demo"}, {});
+  REQUIRE(p.wait(60s) == 0);
+  const auto out = p.rest_of_stdout();
+  INFO(out);
+  CHECK(p.all_stderr().empty());
+  std::vector<std::string> transitions;
+  for (const auto& l : lines_of(out))
+    if (!l.empty() && l[0] != '#') transitions.push_back(l.substr(0, l.find("  (index ")));
+  const std::vector<std::string> expected = {
+      "passing   All checks passing.",
+      "warning   Aliased check \"web HTTP health\" failing: HTTP GET /health: 429 Too Many Requests",
+      "critical  Aliased check \"web HTTP health\" failing: HTTP GET /health: 503 Service Unavailable",
+      "passing   All checks passing.",
+      "critical  Aliased check \"Service Maintenance Mode\" failing: Maintenance mode is enabled for this service",
+      "passing   All checks passing.",
+      "critical  Aliased check \"Serf Health Status\" failing: Agent not live or unreachable",
+      "passing   All checks passing.",
+  };
+  CHECK(transitions == expected);
+  CHECK(lines_of(out).back() == "# demo done");
+}
+
+TEST_CASE("--demo ends early on SIGINT, exit 0") {
+  watch_process p({"--demo"}, {});
+  REQUIRE(p.read_line().has_value());  // the header
+  REQUIRE(p.read_line().has_value());  // the first evaluation
+  const auto [st, took] = p.signal_and_wait(SIGINT);
+  CHECK(st == 0);
+  CHECK(took < 100ms);
+}
