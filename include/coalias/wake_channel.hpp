@@ -9,6 +9,7 @@
 #include <asio/experimental/basic_concurrent_channel.hpp>
 #include <asio/experimental/channel_error.hpp>
 
+#include <cassert>
 #include <cstddef>
 #include <optional>
 #include <system_error>
@@ -18,10 +19,14 @@ namespace coalias {
 
 /// The channel's buffer: room for exactly one element. Asio's default, std::deque, allocates over 500 bytes per
 /// channel up front; with 100,000 idle aliases that alone would cost 50 MB.
+/// Only for channels of capacity 0 or 1, which is all a wake channel ever is.
 template <class Element>
 class one_slot_buffer {
  public:
-  void push_back(Element e) { slot_.emplace(std::move(e)); }
+  void push_back(Element e) {
+    assert(!slot_ && "one_slot_buffer holds one element: a wake_channel's capacity must be 0 or 1");
+    slot_.emplace(std::move(e));
+  }
   Element& front() { return *slot_; }
   void pop_front() { slot_.reset(); }
   std::size_t size() const noexcept { return slot_.has_value() ? 1 : 0; }

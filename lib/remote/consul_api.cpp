@@ -8,6 +8,8 @@
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/use_awaitable.hpp>
 
+#include <algorithm>
+
 namespace coalias::remote {
 namespace {
 
@@ -19,6 +21,24 @@ std::string first_line(std::string_view body) {
   if (body.size() > limit) line += "...";
   return line;
 }
+
+// Blocking queries may hold every connection but one: catalog look-ups and first reads always get through.
+std::size_t blocking_slot_count(std::size_t max_connections) { return max_connections > 1 ? max_connections - 1 : 1; }
+
+// Returns a held blocking-query slot, however the query ends.
+class slot_guard {
+ public:
+  slot_guard() = default;
+  slot_guard(const slot_guard&) = delete;
+  slot_guard& operator=(const slot_guard&) = delete;
+  ~slot_guard() {
+    if (slots_) (void)slots_->try_send(std::error_code{});
+  }
+  void hold(token_channel& slots) noexcept { slots_ = &slots; }
+
+ private:
+  token_channel* slots_ = nullptr;
+};
 
 }  // namespace
 
@@ -35,7 +55,11 @@ consul_api::consul_api(const asio::any_io_executor& ex, consul_config config,
         http::client_options o;
         o.max_connections_per_host = config_.max_connections;
         return o;
-      }()) {}
+      }()),
+      blocking_slots_(ex, blocking_slot_count(config_.max_connections)) {
+  for (std::size_t i = 0; i < blocking_slot_count(config_.max_connections); ++i)
+    (void)blocking_slots_.try_send(std::error_code{});
+}
 
 // A blocking query may be held for wait + wait/16 (the server's jitter): allow more, plus the ordinary margin.
 std::chrono::milliseconds consul_api::timeout_for(std::uint64_t index) const {
@@ -81,6 +105,11 @@ asio::awaitable<call_outcome> consul_api::health_node(const std::string& node, c
   if (const auto bad = consul::append_path_segment(url, node))
     co_return call_outcome{bad, "Invalid node name"};
   url = consul::health_node_url(config_, node, index, config_.wait);
+  slot_guard slot;
+  if (index > 0) {
+    co_await blocking_slots_.async_receive(asio::use_awaitable);  // cancellable: nothing is held until it completes
+    slot.hold(blocking_slots_);
+  }
   http::response resp;
   auto outcome = co_await get(make_request(std::move(url), token, timeout_for(index)), token, resp);
   if (outcome.ec) co_return outcome;

@@ -6,15 +6,31 @@
 #include <coalias/consul_config.hpp>
 #include <coalias/consul_json.hpp>
 #include <coalias/health_check.hpp>
+#include <coalias/wake_channel.hpp>
 
 #include <asio/awaitable.hpp>
 
 #include <cstdint>
+#include <deque>
 #include <string>
 #include <system_error>
 #include <vector>
 
 namespace coalias::remote {
+
+/// A channel of tokens: a counting semaphore that waits the Asio way (cancellable, any executor).
+struct token_traits : wake_traits {
+  template <class...>
+  struct rebind {
+    using other = token_traits;
+  };
+  template <class Element>
+  struct container {
+    using type = std::deque<Element>;
+  };
+};
+using token_channel =
+    asio::experimental::basic_concurrent_channel<asio::any_io_executor, token_traits, void(std::error_code)>;
 
 /// How a call ended. `error` is a human-readable reason for an alias's output: never the token.
 struct call_outcome {
@@ -51,6 +67,10 @@ class consul_api {
   const consul_config config_;
   const std::chrono::milliseconds request_timeout_;
   http::client client_;
+  // Slots for blocking queries, one token each: a query holds its connection for up to `wait`, so one that
+  // waited inside curl for a free connection would spend its own timeout queueing and fail on a quiet cluster.
+  // Queries beyond the cap wait here, untimed, and one connection stays free for catalog look-ups.
+  token_channel blocking_slots_;
 };
 
 /// Replaces every occurrence of `secret` in `text` (defence in depth: a server may echo what it was sent).
