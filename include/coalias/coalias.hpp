@@ -6,8 +6,12 @@
 #include <coalias/alias_definition.hpp>
 #include <coalias/alias_registry.hpp>
 #include <coalias/check_watch.hpp>
+#include <coalias/consul_config.hpp>
+#include <coalias/consul_json.hpp>
+#include <coalias/duration.hpp>
 #include <coalias/error.hpp>
 #include <coalias/health_check.hpp>
 #include <coalias/local_state.hpp>
+#include <coalias/remote_hub.hpp>
 #include <coalias/status.hpp>
 #include <coalias/wake_channel.hpp>
