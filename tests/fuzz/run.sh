@@ -14,7 +14,8 @@ case $secs in ''|*[!0-9]*) echo "usage: $0 [seconds] [target...]" >&2; exit 2 ;;
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
 build=$root/build-fuzz
-all_targets=(fuzz_health_json fuzz_catalog_json fuzz_response_meta fuzz_duration fuzz_consul_config fuzz_url_segment)
+all_targets=(fuzz_health_json fuzz_catalog_json fuzz_response_meta fuzz_duration fuzz_consul_config fuzz_url_segment
+             fuzz_cli_args)
 if [ $# -gt 0 ]; then targets=("$@"); else targets=("${all_targets[@]}"); fi
 
 # -fsanitize=fuzzer-no-link on everything gives libFuzzer coverage feedback from the library, not just from the
