@@ -17,32 +17,28 @@ namespace {
 // Adds `def` to a registry backed by a hub on `io`, waits for `s`/`output`, then shuts both down.
 asio::awaitable<void> expect_alias(remote_fixture& f, asio::io_context& io, alias_definition def, status s,
                                    std::string output) {
-  remote_hub hub(io.get_executor(), f.config(), remote_fixture::fast());
-  alias_registry registry(io.get_executor(), f.state, hub);
+  remote_session session(io, f.state, f.config(), remote_fixture::fast());
   check_watch watch(f.state, def.check_id, io.get_executor());
-  co_await registry.async_add(def, asio::use_awaitable);
+  co_await session.registry.async_add(def, asio::use_awaitable);
   co_await expect_check(watch, s, output);
-  co_await registry.async_shutdown(asio::use_awaitable);
-  co_await hub.async_shutdown();
+  co_await session.close();
 }
 
 }  // namespace
 
 TEST_CASE_METHOD(remote_fixture, "a remote alias mirrors a service on another node and follows its flips") {
   run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
-    remote_hub hub(io.get_executor(), config(), fast());
-    alias_registry registry(io.get_executor(), state, hub);
+    remote_session session(io, state, config(), fast());
     check_watch watch(state, "remote-alias", io.get_executor());
     auto def = remote_alias("db-1", "pg-1");
-    co_await registry.async_add(def, asio::use_awaitable);
+    co_await session.registry.async_add(def, asio::use_awaitable);
     co_await expect_check(watch, status::passing, "All checks passing.");
     server.update_check_status("db-1", "service:pg-1", status::critical, "connection refused");
     co_await expect_check(watch, status::critical, "Aliased check \"pg port\" failing: connection refused");
     server.update_check_status("db-1", "serfHealth", status::warning, "flaky");
     server.update_check_status("db-1", "service:pg-1", status::passing, "accepting connections");
     co_await expect_check(watch, status::warning, "Aliased check \"Serf Health Status\" failing: flaky");
-    co_await registry.async_shutdown(asio::use_awaitable);
-    co_await hub.async_shutdown();
+    co_await session.close();
   });
 }
 
@@ -113,29 +109,26 @@ TEST_CASE_METHOD(remote_fixture, "an unknown node is critical for service and no
 
 TEST_CASE_METHOD(remote_fixture, "a node that appears later is picked up") {
   run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
-    remote_hub hub(io.get_executor(), config(), fast());
-    alias_registry registry(io.get_executor(), state, hub);
+    remote_session session(io, state, config(), fast());
     check_watch watch(state, "remote-alias", io.get_executor());
     auto def = remote_alias("web-9", "web");
-    co_await registry.async_add(def, asio::use_awaitable);
+    co_await session.registry.async_add(def, asio::use_awaitable);
     co_await expect_check(watch, status::critical, "Service web could not be found on node web-9");
     server.add_node("web-9");
     server.add_service("web-9", {"web", "web"});
     server.set_check(remote_check("web-9", "service:web", status::passing, "web", "200 OK", "web http"));
     co_await expect_check(watch, status::passing, "All checks passing.");
-    co_await registry.async_shutdown(asio::use_awaitable);
-    co_await hub.async_shutdown();
+    co_await session.close();
   });
 }
 
 TEST_CASE_METHOD(remote_fixture, "a wake-up that changes nothing writes nothing") {
   server.add_node("other");
   run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
-    remote_hub hub(io.get_executor(), config(), fast());
-    alias_registry registry(io.get_executor(), state, hub);
+    remote_session session(io, state, config(), fast());
     check_watch watch(state, "remote-alias", io.get_executor());
     auto def = remote_alias("db-1", "pg-1");
-    co_await registry.async_add(def, asio::use_awaitable);
+    co_await session.registry.async_add(def, asio::use_awaitable);
     co_await expect_check(watch, status::passing, "All checks passing.");
     const auto settled = state.check("remote-alias");
     const auto requests = server.total_requests();
@@ -145,7 +138,6 @@ TEST_CASE_METHOD(remote_fixture, "a wake-up that changes nothing writes nothing"
     while (server.total_requests() < requests + 3) co_await asio::post(io, asio::use_awaitable);
     // ...but the alias's check is the same published version.
     CHECK(state.check("remote-alias") == settled);
-    co_await registry.async_shutdown(asio::use_awaitable);
-    co_await hub.async_shutdown();
+    co_await session.close();
   });
 }

@@ -21,11 +21,10 @@ constexpr const char* failure = "Failure checking aliased node or service: ";
 // recovery to the healthy state.
 asio::awaitable<void> shows_then_recovers(remote_fixture& f, asio::io_context& io, fault injected,
                                           std::string prefix, remote_options options = remote_fixture::fast()) {
-  remote_hub hub(io.get_executor(), f.config(), options);
-  alias_registry registry(io.get_executor(), f.state, hub);
+  remote_session session(io, f.state, f.config(), options);
   check_watch watch(f.state, "remote-alias", io.get_executor());
   auto def = remote_fixture::remote_alias("db-1", "pg-1");
-  co_await registry.async_add(def, asio::use_awaitable);
+  co_await session.registry.async_add(def, asio::use_awaitable);
   co_await expect_check(watch, status::passing, "All checks passing.");
 
   f.server.inject(injected.persistent());
@@ -39,8 +38,7 @@ asio::awaitable<void> shows_then_recovers(remote_fixture& f, asio::io_context& i
   }
   f.server.clear_faults();
   co_await expect_check(watch, status::warning, "Aliased check \"pg port\" failing: wake the blocking query");
-  co_await registry.async_shutdown(asio::use_awaitable);
-  co_await hub.async_shutdown();
+  co_await session.close();
 }
 
 }  // namespace
@@ -101,11 +99,10 @@ TEST_CASE_METHOD(remote_fixture, "a server that hangs past the client timeout") 
 
 TEST_CASE_METHOD(remote_fixture, "a single failure is silent") {
   run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
-    remote_hub hub(io.get_executor(), config(), fast());
-    alias_registry registry(io.get_executor(), state, hub);
+    remote_session session(io, state, config(), fast());
     check_watch watch(state, "remote-alias", io.get_executor());
     auto def = remote_alias("db-1", "pg-1");
-    co_await registry.async_add(def, asio::use_awaitable);
+    co_await session.registry.async_add(def, asio::use_awaitable);
     co_await expect_check(watch, status::passing, "All checks passing.");
     const auto before = state.check("remote-alias");
     const auto faults = server.faults_injected();
@@ -115,8 +112,7 @@ TEST_CASE_METHOD(remote_fixture, "a single failure is silent") {
     const auto requests = server.total_requests();
     while (server.total_requests() < requests + 2) co_await asio::post(io, asio::use_awaitable);
     CHECK(state.check("remote-alias") == before);  // never written: no "Failure checking ..." flap
-    co_await registry.async_shutdown(asio::use_awaitable);
-    co_await hub.async_shutdown();
+    co_await session.close();
   });
 }
 
@@ -124,11 +120,10 @@ TEST_CASE_METHOD(remote_fixture, "an index that goes backwards or to 0 resets th
   for (const auto& f : {fault::index_regress(3), fault::index_zero()}) {
     server.clear_request_log();
     run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
-      remote_hub hub(io.get_executor(), config(), fast());
-      alias_registry registry(io.get_executor(), state, hub);
+      remote_session session(io, state, config(), fast());
       check_watch watch(state, "remote-alias", io.get_executor());
       auto def = remote_alias("db-1", "pg-1");
-      co_await registry.async_add(def, asio::use_awaitable);
+      co_await session.registry.async_add(def, asio::use_awaitable);
       co_await expect_check(watch, status::passing, "All checks passing.");
       server.inject(f.on_path("/v1/health/node"));
       server.update_check_status("db-1", "service:pg-1", status::critical, "down");
@@ -142,8 +137,7 @@ TEST_CASE_METHOD(remote_fixture, "an index that goes backwards or to 0 resets th
       }
       server.update_check_status("db-1", "service:pg-1", status::passing, "up");
       co_await expect_check(watch, status::passing, "All checks passing.");
-      co_await registry.async_shutdown(asio::use_awaitable);
-      co_await hub.async_shutdown();
+      co_await session.close();
     });
     server.update_check_status("db-1", "service:pg-1", status::passing, "accepting connections");
   }
@@ -154,11 +148,10 @@ TEST_CASE("a server that refuses connections shows as a failure") {
   run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
     consul_config cfg;
     cfg.address = consul_address::parse("127.0.0.1:1");  // nothing listens on port 1
-    remote_hub hub(io.get_executor(), cfg, remote_fixture::fast());
-    alias_registry registry(io.get_executor(), agent.state, hub);
+    remote_session session(io, agent.state, cfg, remote_fixture::fast());
     check_watch watch(agent.state, "remote-alias", io.get_executor());
     auto def = remote_fixture::remote_alias("db-1", "pg-1");
-    co_await registry.async_add(def, asio::use_awaitable);
+    co_await session.registry.async_add(def, asio::use_awaitable);
     for (;;) {
       const auto c = co_await watch.next();
       if (c->output.empty()) continue;  // registered, not yet evaluated
@@ -166,7 +159,6 @@ TEST_CASE("a server that refuses connections shows as a failure") {
       CHECK(c->output.rfind("Failure checking aliased node or service: Failed to connect to 127.0.0.1 port 1", 0) == 0);
       break;
     }
-    co_await registry.async_shutdown(asio::use_awaitable);
-    co_await hub.async_shutdown();
+    co_await session.close();
   });
 }

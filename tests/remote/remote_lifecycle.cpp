@@ -42,32 +42,30 @@ std::vector<std::chrono::system_clock::time_point> health_request_times(const te
 
 TEST_CASE_METHOD(remote_fixture, "a failing server is retried at once, then with exponential backoff up to the cap") {
   auto options = fast();
-  options.min_request_spacing = milliseconds(5);
-  options.backoff_base = milliseconds(40);
-  options.backoff_max = milliseconds(160);
+  options.min_request_spacing = milliseconds(30);
+  options.backoff_base = milliseconds(80);
+  options.backoff_max = milliseconds(320);
   server.inject(fault::no_leader().on_path("/v1/health/node").persistent());
   run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
-    remote_hub hub(io.get_executor(), config(), options);
-    alias_registry registry(io.get_executor(), state, hub);
+    remote_session session(io, state, config(), options);
     auto def = remote_alias("db-1", "pg-1");
-    co_await registry.async_add(def, asio::use_awaitable);
+    co_await session.registry.async_add(def, asio::use_awaitable);
     co_await yield_until(io, [&] { return health_request_times(server).size() >= 9; });
-    co_await registry.async_shutdown(asio::use_awaitable);
-    co_await hub.async_shutdown();
+    co_await session.close();
   });
   const auto t = health_request_times(server);
-  // Gaps after failures 1..8: spacing only up to the third failure, then 40, 80, 160, 160, 160 ms (+ <= 20%).
-  // The server stamps arrivals, and the first request also sets up the connection (a few ms), so the first gap
-  // as seen by the server is shorter than the client's spacing: it is not checked.
-  const std::vector<long> expected_min{5, 5, 5, 40, 80, 160, 160, 160};
-  for (std::size_t i = 1; i < expected_min.size(); ++i) {
+  // Gaps after failures 1..8: the spacing only up to the third failure, then 80, 160, 320, 320, 320 ms (+ <= 20%
+  // jitter). The server stamps arrivals, which lag the client's sends by a few ms on a loaded machine (the first
+  // request also connects), so each gap is checked to within 10 ms below, and the first one not at all.
+  const std::vector<long> expected{30, 30, 30, 80, 160, 320, 320, 320};
+  for (std::size_t i = 1; i < expected.size(); ++i) {
     const auto gap = std::chrono::duration_cast<milliseconds>(t[i + 1] - t[i]).count();
     INFO("gap after failure " << i + 1 << ": " << gap << " ms");
-    CHECK(gap >= expected_min[i] - 1);  // request log timestamps have millisecond jitter
-    CHECK(gap <= expected_min[i] * 6 / 5 + 50);  // jitter, plus scheduling slack on a loaded machine
+    CHECK(gap >= expected[i] - 10);
+    CHECK(gap <= expected[i] * 6 / 5 + 60);
   }
-  // Never a hot loop: 9 requests took at least the sum of the gaps.
-  CHECK(std::chrono::duration_cast<milliseconds>(t[8] - t[0]).count() >= 5 + 5 + 5 + 40 + 80 + 160 * 3 - 8);
+  // Never a hot loop: the nine requests took at least the sum of the gaps.
+  CHECK(std::chrono::duration_cast<milliseconds>(t[8] - t[0]).count() >= 30 * 3 + 80 + 160 + 320 * 3 - 20);
 }
 
 TEST_CASE_METHOD(remote_fixture, "a server that answers at once cannot cause a hot loop") {
@@ -75,14 +73,12 @@ TEST_CASE_METHOD(remote_fixture, "a server that answers at once cannot cause a h
   options.min_request_spacing = milliseconds(20);
   server.inject(fault::index_zero().on_path("/v1/health/node").persistent());  // never blocks
   run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
-    remote_hub hub(io.get_executor(), config(), options);
-    alias_registry registry(io.get_executor(), state, hub);
+    remote_session session(io, state, config(), options);
     auto def = remote_alias("db-1", "pg-1");
-    co_await registry.async_add(def, asio::use_awaitable);
+    co_await session.registry.async_add(def, asio::use_awaitable);
     asio::steady_timer window(io, milliseconds(300));
     co_await window.async_wait(asio::use_awaitable);
-    co_await registry.async_shutdown(asio::use_awaitable);
-    co_await hub.async_shutdown();
+    co_await session.close();
   });
   const auto n = health_request_times(server).size();
   CHECK(n >= 5);    // it keeps polling...
@@ -91,21 +87,20 @@ TEST_CASE_METHOD(remote_fixture, "a server that answers at once cannot cause a h
 
 TEST_CASE_METHOD(remote_fixture, "stop completes at once with a blocking request in flight") {
   run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
-    remote_hub hub(io.get_executor(), config(), fast());
-    alias_registry registry(io.get_executor(), state, hub);
+    remote_session session(io, state, config(), fast());
     check_watch watch(state, "remote-alias", io.get_executor());
     auto def = remote_alias("db-1", "pg-1");
-    co_await registry.async_add(def, asio::use_awaitable);
+    co_await session.registry.async_add(def, asio::use_awaitable);
     co_await expect_check(watch, status::passing, "All checks passing.");
     co_await yield_until(io, [&] { return server.held_queries() == 1; });
     const auto t0 = std::chrono::steady_clock::now();
-    const bool removed = co_await registry.async_remove("remote-alias", asio::use_awaitable);
+    const bool removed = co_await session.registry.async_remove("remote-alias", asio::use_awaitable);
     const auto took = std::chrono::steady_clock::now() - t0;
     CHECK(removed);
     CHECK(took < milliseconds(50));  // the bench measures it; this only rules out waiting for the query
-    co_await hub.async_shutdown();
+    co_await session.hub.async_shutdown();
     CHECK(server.wait_for_held_queries(0, std::chrono::seconds(5)));  // the in-flight request was aborted
-    CHECK(hub.watch_count() == 0);
+    CHECK(session.hub.watch_count() == 0);
   });
 }
 
@@ -116,16 +111,15 @@ TEST_CASE_METHOD(remote_fixture, "stop completes at once during backoff") {
   options.backoff_max = std::chrono::seconds(30);
   server.inject(fault::no_leader().persistent());
   run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
-    remote_hub hub(io.get_executor(), config(), options);
-    alias_registry registry(io.get_executor(), state, hub);
+    remote_session session(io, state, config(), options);
     check_watch watch(state, "remote-alias", io.get_executor());
     auto def = remote_alias("db-1", "pg-1");
-    co_await registry.async_add(def, asio::use_awaitable);
+    co_await session.registry.async_add(def, asio::use_awaitable);
     co_await expect_check(watch, status::critical,
                           "Failure checking aliased node or service: Unexpected response code: 500 (No cluster leader)");
     const auto t0 = std::chrono::steady_clock::now();
-    co_await registry.async_shutdown(asio::use_awaitable);
-    co_await hub.async_shutdown();  // the watch sleeps 30 s: its timer must be cancelled, not waited out
+    co_await session.registry.async_shutdown(asio::use_awaitable);
+    co_await session.hub.async_shutdown();  // the watch sleeps 30 s: its timer must be cancelled, not waited out
     CHECK(std::chrono::steady_clock::now() - t0 < milliseconds(100));
   });
 }
@@ -133,14 +127,12 @@ TEST_CASE_METHOD(remote_fixture, "stop completes at once during backoff") {
 TEST_CASE_METHOD(remote_fixture, "stop completes at once during a catalog look-up") {
   server.inject(fault::delayed(std::chrono::seconds(30)).on_path("/v1/catalog/node").persistent());
   run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
-    remote_hub hub(io.get_executor(), config(), fast());
-    alias_registry registry(io.get_executor(), state, hub);
+    remote_session session(io, state, config(), fast());
     auto def = remote_alias("db-1", "not-there");  // no check of it: the watch asks the catalog
-    co_await registry.async_add(def, asio::use_awaitable);
+    co_await session.registry.async_add(def, asio::use_awaitable);
     co_await yield_until(io, [&] { return server.requests_to(testing::endpoint::catalog_node) >= 1; });
     const auto t0 = std::chrono::steady_clock::now();
-    co_await registry.async_shutdown(asio::use_awaitable);
-    co_await hub.async_shutdown();
+    co_await session.close();
     CHECK(std::chrono::steady_clock::now() - t0 < milliseconds(100));
   });
 }
@@ -153,28 +145,26 @@ TEST_CASE_METHOD(remote_fixture, "aliases of one node and token share one watch;
     server.set_check(remote_check(node, "service:pg-1", status::passing, "pg-1", "ok", "pg port"));
   }
   run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
-    remote_hub hub(io.get_executor(), config(), fast());
-    alias_registry registry(io.get_executor(), state, hub);
+    remote_session session(io, state, config(), fast());
     for (int i = 0; i < 40; ++i) {
       auto def = remote_alias("db-" + std::to_string(1 + i % 4), "pg-1", "alias-" + std::to_string(i));
-      co_await registry.async_add(def, asio::use_awaitable);
+      co_await session.registry.async_add(def, asio::use_awaitable);
     }
-    CHECK(hub.watch_count() == 4);
+    CHECK(session.hub.watch_count() == 4);
     co_await yield_until(io, [&] { return server.held_queries() == 4; });
     CHECK(server.open_connections() <= 4 + 1);  // one blocking query per node (+ a pooled idle connection)
 
-    for (int i = 0; i < 40; i += 4) (void)co_await registry.async_remove("alias-" + std::to_string(i), asio::use_awaitable);
-    CHECK(hub.watch_count() == 3);  // db-1's aliases are gone, and so is its watch
+    for (int i = 0; i < 40; i += 4) (void)co_await session.registry.async_remove("alias-" + std::to_string(i), asio::use_awaitable);
+    CHECK(session.hub.watch_count() == 3);  // db-1's aliases are gone, and so is its watch
     auto again = remote_alias("db-1", "pg-1", "alias-0");
-    co_await registry.async_add(again, asio::use_awaitable);
-    CHECK(hub.watch_count() == 4);
+    co_await session.registry.async_add(again, asio::use_awaitable);
+    CHECK(session.hub.watch_count() == 4);
 
     auto other_token = remote_alias("db-1", "pg-1", "alias-other-token");
     other_token.token = "another-token";
-    co_await registry.async_add(other_token, asio::use_awaitable);
-    CHECK(hub.watch_count() == 5);  // a different token never shares a query
-    co_await registry.async_shutdown(asio::use_awaitable);
-    co_await hub.async_shutdown();
+    co_await session.registry.async_add(other_token, asio::use_awaitable);
+    CHECK(session.hub.watch_count() == 5);  // a different token never shares a query
+    co_await session.close();
   });
 }
 
@@ -190,8 +180,7 @@ TEST_CASE_METHOD(remote_fixture, "shared watches under churn from several thread
   std::vector<std::thread> runners;
   for (int i = 0; i < 2; ++i) runners.emplace_back([&] { io.run(); });
   {
-    remote_hub hub(io.get_executor(), config(), fast());
-    alias_registry registry(io.get_executor(), state, hub);
+    remote_session session(io, state, config(), fast());
     std::vector<std::thread> churners;
     for (int t = 0; t < 3; ++t) {
       churners.emplace_back([&, t] {
@@ -200,9 +189,9 @@ TEST_CASE_METHOD(remote_fixture, "shared watches under churn from several thread
           const auto id = "alias-" + std::to_string(t) + "-" + std::to_string(rng() % 10);
           auto def = remote_alias("db-" + std::to_string(1 + rng() % 5), "pg-1", id);
           if (rng() % 3 == 0)
-            registry.async_remove(id, asio::use_future).get();
+            session.registry.async_remove(id, asio::use_future).get();
           else
-            registry.async_replace(def, asio::use_future).get();
+            session.registry.async_replace(def, asio::use_future).get();
           if (i % 25 == 0)
             server.update_check_status("db-" + std::to_string(1 + rng() % 5), "service:pg-1",
                                        rng() % 2 ? status::passing : status::critical, "flip");
@@ -221,11 +210,11 @@ TEST_CASE_METHOD(remote_fixture, "shared watches under churn from several thread
     };
     while (!settled() && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
     CHECK(settled());
-    CHECK(registry.size() == state.snapshot("sidecar").checks.size());
-    CHECK(hub.watch_count() <= 5);
-    registry.shutdown();
-    hub.shutdown();
-    CHECK(hub.watch_count() == 0);
+    CHECK(session.registry.size() == state.snapshot("sidecar").checks.size());
+    CHECK(session.hub.watch_count() <= 5);
+    session.registry.shutdown();
+    session.hub.shutdown();
+    CHECK(session.hub.watch_count() == 0);
   }
   work.reset();
   for (auto& r : runners) r.join();
@@ -244,11 +233,10 @@ TEST_CASE_METHOD(remote_fixture, "more watched nodes than connections: queries q
   auto options = fast();
   options.request_timeout = milliseconds(200);  // shorter than a held query: time spent queued would fail it
   run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
-    remote_hub hub(io.get_executor(), cfg, options);
-    alias_registry registry(io.get_executor(), state, hub);
+    remote_session session(io, state, cfg, options);
     for (int n = 1; n <= 4; ++n) {
       auto def = remote_alias("db-" + std::to_string(n), "pg-1", "alias-" + std::to_string(n));
-      co_await registry.async_add(def, asio::use_awaitable);
+      co_await session.registry.async_add(def, asio::use_awaitable);
     }
     // Over several rounds of held queries on a quiet cluster, no alias ever shows a failure.
     const auto until = std::chrono::steady_clock::now() + milliseconds(1500);
@@ -267,7 +255,6 @@ TEST_CASE_METHOD(remote_fixture, "more watched nodes than connections: queries q
     }
     CHECK(all_passing_seen);
     CHECK(server.peak_connections() <= 2);
-    co_await registry.async_shutdown(asio::use_awaitable);
-    co_await hub.async_shutdown();
+    co_await session.close();
   });
 }

@@ -28,10 +28,9 @@ testing::server_options acl_server() {
 // Runs one alias of db-1/pg-1 until it shows `s` and an output starting with `prefix`; returns that output.
 asio::awaitable<std::string> run_alias(remote_fixture& f, asio::io_context& io, consul_config cfg,
                                        alias_definition def, status s, std::string prefix) {
-  remote_hub hub(io.get_executor(), std::move(cfg), remote_fixture::fast());
-  alias_registry registry(io.get_executor(), f.state, hub);
+  remote_session session(io, f.state, std::move(cfg), remote_fixture::fast());
   check_watch watch(f.state, def.check_id, io.get_executor());
-  co_await registry.async_add(def, asio::use_awaitable);
+  co_await session.registry.async_add(def, asio::use_awaitable);
   std::string output;
   for (;;) {
     const auto c = co_await watch.next();
@@ -40,8 +39,7 @@ asio::awaitable<std::string> run_alias(remote_fixture& f, asio::io_context& io, 
       break;
     }
   }
-  co_await registry.async_shutdown(asio::use_awaitable);
-  co_await hub.async_shutdown();
+  co_await session.close();
   co_return output;
 }
 
@@ -175,11 +173,10 @@ TEST_CASE("node names are percent-encoded into one path segment") {
 TEST_CASE("node names that cannot be a path segment are refused") {
   remote_fixture f;
   run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
-    remote_hub hub(io.get_executor(), f.config(), remote_fixture::fast());
-    alias_registry registry(io.get_executor(), f.state, hub);
+    remote_session session(io, f.state, f.config(), remote_fixture::fast());
     for (const std::string& node : {std::string(".."), std::string("."), std::string("nul\0byte", 8)}) {
       auto def = remote_fixture::remote_alias(node, "web");
-      auto [e] = co_await registry.async_add(def, asio::experimental::as_tuple(asio::use_awaitable));
+      auto [e] = co_await session.registry.async_add(def, asio::experimental::as_tuple(asio::use_awaitable));
       REQUIRE(e);
       try {
         std::rethrow_exception(e);
@@ -188,7 +185,6 @@ TEST_CASE("node names that cannot be a path segment are refused") {
       }
     }
     CHECK(f.server.total_requests() == 0);
-    co_await registry.async_shutdown(asio::use_awaitable);
-    co_await hub.async_shutdown();
+    co_await session.close();
   });
 }

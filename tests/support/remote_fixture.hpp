@@ -2,8 +2,12 @@
 // alias checks, and fast loop timings so faults, backoff and recovery take milliseconds.
 #pragma once
 
+#include <coalias/alias_registry.hpp>
 #include <coalias/remote_hub.hpp>
 #include <coalias/testing/consul_test_server.hpp>
+
+#include <asio/io_context.hpp>
+#include <asio/use_awaitable.hpp>
 
 #include "local_fixture.hpp"
 
@@ -50,6 +54,21 @@ struct remote_fixture : local_fixture {
     auto def = alias_of(std::move(service), std::move(check_id));
     def.target.node = std::move(node);
     return def;
+  }
+};
+
+/// A hub and a registry that runs remote aliases through it; `co_await close()` ends every task they own.
+struct remote_session {
+  remote_hub hub;
+  alias_registry registry;
+
+  remote_session(asio::io_context& io, local_state& state, consul_config cfg,
+                 remote_options options = remote_fixture::fast())
+      : hub(io.get_executor(), std::move(cfg), std::move(options)), registry(io.get_executor(), state, hub) {}
+
+  asio::awaitable<void> close() {
+    co_await registry.async_shutdown(asio::use_awaitable);
+    co_await hub.async_shutdown();
   }
 };
 
