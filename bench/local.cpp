@@ -38,6 +38,25 @@ alias_definition alias_def(std::string check_id, std::string owner, std::string 
   return def;
 }
 
+// An agent with services web (one passing check) and sidecar, and a registry on a single-threaded io_context;
+// the destructor shuts the registry down and lets every task end before anything is destroyed.
+struct bench_agent {
+  local_state state{"bench-node"};
+  asio::io_context io;
+  alias_registry registry{io.get_executor(), state};
+
+  bench_agent() {
+    state.add_service({"web", "web"});
+    state.add_service({"sidecar", "sidecar"});
+    state.add_check(make_check("web-check", "web"));
+  }
+  ~bench_agent() {
+    registry.async_shutdown([](std::exception_ptr) {});
+    io.restart();
+    io.run();
+  }
+};
+
 // Registers `count` aliases of `target`, each owned by the one "sidecar" service, and lets them settle.
 void add_aliases(asio::io_context& io, alias_registry& registry, int count, const std::string& target) {
   for (int i = 0; i < count; ++i) {
@@ -53,18 +72,14 @@ void add_aliases(asio::io_context& io, alias_registry& registry, int count, cons
 }
 
 void local_propagation(int total_checks) {
-  asio::io_context io;
-  local_state state("bench-node");
-  state.add_service({"web", "web"});
-  state.add_service({"sidecar", "sidecar"});
-  state.add_check(make_check("web-check", "web"));
+  bench_agent agent;
+  auto& [state, io, registry] = agent;
   // Filler: other services' checks, ten per service.
   for (int i = 0; state.check_count() < static_cast<std::size_t>(total_checks - 1); ++i) {
     const std::string svc = "svc-" + std::to_string(i / 10);
     if (i % 10 == 0) state.add_service({svc, svc});
     state.add_check(make_check("filler-" + std::to_string(i), svc));
   }
-  alias_registry registry(io.get_executor(), state);
   add_aliases(io, registry, 1, "web");
 
   std::vector<double> samples;
@@ -80,35 +95,21 @@ void local_propagation(int total_checks) {
   emit("local_propagation", "\"total_checks\":" + std::to_string(state.check_count()) +
                                 ",\"p50_us\":" + num(percentile(samples, 0.5)) +
                                 ",\"p99_us\":" + num(percentile(samples, 0.99)));
-  registry.async_shutdown([](std::exception_ptr) {});
-  io.restart();
-  io.run();
 }
 
 void local_memory(int aliases) {
-  asio::io_context io;
-  local_state state("bench-node");
-  state.add_service({"web", "web"});
-  state.add_service({"sidecar", "sidecar"});
-  state.add_check(make_check("web-check", "web"));
-  alias_registry registry(io.get_executor(), state);
+  bench_agent agent;
+  auto& [state, io, registry] = agent;
   const long before = resident_bytes();
   add_aliases(io, registry, aliases, "web");
   const long after = resident_bytes();
   emit("local_memory", "\"alias_checks\":" + std::to_string(aliases) +
                            ",\"bytes_per_alias\":" + num(static_cast<double>(after - before) / aliases));
-  registry.async_shutdown([](std::exception_ptr) {});
-  io.restart();
-  io.run();
 }
 
 void local_fanout(int aliases) {
-  asio::io_context io;
-  local_state state("bench-node");
-  state.add_service({"web", "web"});
-  state.add_service({"sidecar", "sidecar"});
-  state.add_check(make_check("web-check", "web"));
-  alias_registry registry(io.get_executor(), state);
+  bench_agent agent;
+  auto& [state, io, registry] = agent;
   add_aliases(io, registry, aliases, "web");
 
   std::vector<double> samples;
@@ -129,9 +130,6 @@ void local_fanout(int aliases) {
     }
   }
   emit("local_fanout", "\"alias_checks\":" + std::to_string(aliases) + ",\"ms\":" + num(percentile(samples, 0.5)));
-  registry.async_shutdown([](std::exception_ptr) {});
-  io.restart();
-  io.run();
 }
 
 void stop_latency(int aliases) {
