@@ -51,7 +51,7 @@ struct bench_agent {
     state.add_check(make_check("web-check", "web"));
   }
   ~bench_agent() {
-    registry.async_shutdown([](std::exception_ptr) {});
+    registry.async_shutdown([](std::error_code) {});
     io.restart();
     io.run();
   }
@@ -62,8 +62,8 @@ void add_aliases(asio::io_context& io, alias_registry& registry, int count, cons
   for (int i = 0; i < count; ++i) {
     char id[32];
     std::snprintf(id, sizeof id, "alias-%07d", i);  // zero-padded: appends keep the service's index sorted
-    registry.async_add(alias_def(id, "sidecar", target), [](std::exception_ptr e) {
-      if (e) std::rethrow_exception(e);
+    registry.async_add(alias_def(id, "sidecar", target), [](std::error_code ec) {
+      if (ec) throw std::system_error(ec, "adding an alias");
     });
   }
   io.restart();

@@ -287,8 +287,8 @@ int main() {
                        ",\"remote_propagation_p99_ms\":" + num(percentile(remote_ms, 0.99)) +
                        ",\"correct\":" + (correct ? "true" : "false"));
 
-  registry->shutdown();
-  hub->shutdown();
+  registry->async_shutdown(asio::use_future).get();
+  hub->async_shutdown(asio::use_future).get();
   registry.reset();
   hub.reset();
   work.reset();

@@ -5,6 +5,7 @@
 // The client io_context runs on this one thread; the test server runs on its own thread (or, for the memory
 // bench, in a child process, so that its growth stays out of the client's resident set).
 #include <coalias/alias_registry.hpp>
+#include <coalias/error.hpp>
 #include <coalias/local_state.hpp>
 #include <coalias/remote_hub.hpp>
 #include <coalias/testing/consul_test_server.hpp>
@@ -123,14 +124,8 @@ void add_and_settle(asio::io_context& io, alias_registry& registry, local_state&
                     const std::function<std::string(int)>& node_of) {
   int pending = last - first;
   for (int i = first; i < last; ++i) {
-    registry.async_add(remote_alias(alias_id(i), node_of(i)), [&pending, i](std::exception_ptr e) {
-      if (e) {
-        try {
-          std::rethrow_exception(e);
-        } catch (const std::exception& ex) {
-          fail("adding " + alias_id(i) + " failed: " + ex.what());
-        }
-      }
+    registry.async_add(remote_alias(alias_id(i), node_of(i)), [&pending, i](std::error_code ec) {
+      if (ec) fail("adding " + alias_id(i) + " failed: " + ec.message());
       --pending;
     });
   }
@@ -141,9 +136,9 @@ void add_and_settle(asio::io_context& io, alias_registry& registry, local_state&
 
 void shut_down(asio::io_context& io, alias_registry& registry, remote_hub& hub) {
   bool registry_done = false, hub_done = false;
-  registry.async_shutdown([&](std::exception_ptr) { registry_done = true; });
+  registry.async_shutdown([&](std::error_code) { registry_done = true; });
   run_until(io, [&] { return registry_done; }, 10s, "registry shutdown");
-  asio::co_spawn(io, hub.async_shutdown(), [&](std::exception_ptr) { hub_done = true; });
+  hub.async_shutdown([&](std::error_code) { hub_done = true; });
   run_until(io, [&] { return hub_done; }, 10s, "hub shutdown");
 }
 
@@ -278,7 +273,7 @@ void remote_memory() {
   // Warm-up outside the measurement: the first request initialises curl, the parser and the io_context.
   add_and_settle(io, registry, state, 0, 1, [](int) { return node_name(0); });
   bool removed = false;
-  registry.async_remove(alias_id(0), [&](std::exception_ptr, bool) { removed = true; });
+  registry.async_remove(alias_id(0), [&](std::error_code) { removed = true; });
   run_until(io, [&] { return removed && hub.watch_count() == 0; }, 10s, "warm-up alias removal");
 
   const long before = resident_bytes();
@@ -320,9 +315,9 @@ void stop_latency_in_flight() {
            std::to_string(server.held_queries()));
     bool done = false, existed = false;
     const auto t0 = clock::now();
-    registry.async_remove(alias_id(i), [&](std::exception_ptr e, bool found) {
-      if (e) fail("removing " + alias_id(i) + " failed");
-      existed = found;
+    registry.async_remove(alias_id(i), [&](std::error_code ec) {
+      if (ec && ec != coalias::errc::unknown_check) fail("removing " + alias_id(i) + " failed: " + ec.message());
+      existed = !ec;
       done = true;
     });
     io.restart();

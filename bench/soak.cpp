@@ -399,7 +399,11 @@ int main(int argc, char** argv) {
             slot = std::move(def);
             ++n.churned;
           } else if (x < 0.9) {
-            if (!registry->async_remove(id, asio::use_future).get()) report_error("remove " + id + ": not found");
+            try {
+              registry->async_remove(id, asio::use_future).get();
+            } catch (const std::system_error& e) {
+              report_error("remove " + id + ": " + e.code().message());
+            }
             slot.reset();
             ++n.churned;
           } else {
@@ -548,8 +552,8 @@ int main(int argc, char** argv) {
 
   // ---- phase 4: shut down, count descriptors ----
   try {
-    registry->shutdown();
-    hub->shutdown();
+    registry->async_shutdown(asio::use_future).get();
+    hub->async_shutdown(asio::use_future).get();
   } catch (const std::exception& e) {
     report_error(std::string("shutdown: ") + e.what());
   }

@@ -6,6 +6,7 @@
 #include <coalias/coalias.hpp>
 
 #include <asio/co_spawn.hpp>
+#include <asio/experimental/awaitable_operators.hpp>
 #include <asio/io_context.hpp>
 #include <asio/signal_set.hpp>
 #include <asio/steady_timer.hpp>
@@ -21,6 +22,7 @@
 
 using coalias::status;
 using clock_type = std::chrono::steady_clock;
+using namespace asio::experimental::awaitable_operators;
 
 namespace {
 
@@ -75,17 +77,17 @@ std::string micros(clock_type::duration d) {
   return buf;
 }
 
-asio::awaitable<void> run(coalias::local_state& agent, coalias::alias_registry& aliases, std::chrono::milliseconds pause) {
+asio::awaitable<void> play(coalias::agent& node, std::chrono::milliseconds pause) {
   const auto ex = co_await asio::this_coro::executor;
   coalias::alias_definition mirror;
   mirror.check_id = "web-sidecar-proxy:alias";
   mirror.name = "Connect Sidecar Aliasing web";
   mirror.service_id = "web-sidecar-proxy";
   mirror.target.service_id = "web";
-  co_await aliases.async_add(mirror, asio::use_awaitable);
+  co_await node.async_add(mirror, asio::use_awaitable);
 
-  coalias::check_watch sidecar(agent, mirror.check_id, ex);
-  const auto first = co_await sidecar.until(status::passing);
+  auto sidecar = node.watch(mirror.check_id);
+  const auto first = co_await sidecar.async_until(status::passing, asio::use_awaitable);
   std::printf("%-24s %-9s %10s   %s\n", "step", "alias", "propagated", "alias output");
   print_row("(start)", *first, "-");
 
@@ -94,11 +96,21 @@ asio::awaitable<void> run(coalias::local_state& agent, coalias::alias_registry& 
     timer.expires_after(pause);
     co_await timer.async_wait(asio::use_awaitable);
     const auto t0 = clock_type::now();
-    s.change(agent);
-    const auto seen = co_await sidecar.next();  // every step of the script changes the alias
+    s.change(node.state());
+    const auto seen = co_await sidecar.async_next(asio::use_awaitable);  // every step of the script changes the alias
     print_row(s.what, *seen, micros(clock_type::now() - t0));
   }
-  co_await aliases.async_shutdown(asio::use_awaitable);
+}
+
+asio::awaitable<void> until_signal() {
+  asio::signal_set signals(co_await asio::this_coro::executor, SIGINT, SIGTERM);
+  co_await signals.async_wait(asio::use_awaitable);
+}
+
+// The script, or a signal, whichever ends first; then every alias stops before the agent goes.
+asio::awaitable<void> run(coalias::agent& node, std::chrono::milliseconds pause) {
+  co_await (play(node, pause) || until_signal());
+  co_await node.async_shutdown(asio::use_awaitable);
 }
 
 bool parse_args(int argc, char** argv, std::chrono::milliseconds& pause) {
@@ -127,7 +139,9 @@ int main(int argc, char** argv) {
   std::chrono::milliseconds pause(400);
   if (!parse_args(argc, argv, pause)) return 64;
 
-  coalias::local_state agent("demo-node");
+  asio::io_context io;
+  coalias::agent node(io.get_executor(), "demo-node");
+  auto& agent = node.state();
   agent.add_service({"web", "web"});
   agent.add_service({"web-sidecar-proxy", "web-sidecar-proxy"});
   agent.add_check(web_http(status::passing, "HTTP GET /health: 200 OK"));
@@ -139,12 +153,8 @@ int main(int argc, char** argv) {
   agent.add_check(serf);
 
   std::printf("coalias demo: on node demo-node, sidecar web-sidecar-proxy mirrors service web through an alias\n\n");
-  asio::io_context io;
-  coalias::alias_registry aliases(io.get_executor(), agent);
-  asio::signal_set signals(io, SIGINT, SIGTERM);
   int rc = 0;
-  asio::co_spawn(io, run(agent, aliases, pause), [&](std::exception_ptr e) {
-    signals.cancel();
+  asio::co_spawn(io, run(node, pause), [&](std::exception_ptr e) {
     if (!e) return;
     rc = 1;
     try {
@@ -152,10 +162,6 @@ int main(int argc, char** argv) {
     } catch (const std::exception& ex) {
       std::fprintf(stderr, "coalias-demo: %s\n", ex.what());
     }
-  });
-  signals.async_wait([&](std::error_code ec, int) {
-    if (ec) return;
-    aliases.async_shutdown([&](std::exception_ptr) { io.stop(); });
   });
   io.run();
   return rc;

@@ -42,7 +42,7 @@ void print_line(const std::string& line) {
 // Prints every change; with --once, only the first, and sets the exit status from it.
 asio::awaitable<void> follow(coalias::remote_hub::watcher& watcher, const cli::options& opts, int& exit_code) {
   for (;;) {
-    const auto ev = co_await watcher.next();
+    const auto ev = co_await watcher.async_next(asio::use_awaitable);
     print_line(opts.json ? cli::json_line(opts.target, ev) : cli::plain_line(ev));
     if (opts.once) {
       exit_code = cli::exit_status(ev.result.status);
@@ -63,7 +63,7 @@ asio::awaitable<int> watch(const cli::options& opts, asio::signal_set& stop) {
     auto signalled = stop.async_wait(asio::use_awaitable);
     co_await (std::move(following) || std::move(signalled));  // the loser is cancelled and awaited
   }
-  co_await hub.async_shutdown();
+  co_await hub.async_shutdown(asio::use_awaitable);
   co_return exit_code;
 }
 

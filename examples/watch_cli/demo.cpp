@@ -73,7 +73,7 @@ asio::awaitable<void> play(server& consul, remote_hub::watcher& w, std::FILE* ou
   using namespace asio::experimental::awaitable_operators;
   const auto ex = co_await asio::this_coro::executor;
   asio::steady_timer timer(ex);
-  const auto first = co_await w.next();
+  const auto first = co_await w.async_next(asio::use_awaitable);
   print(out, plain_line(first));
   for (const auto& s : script()) {
     timer.expires_after(pause);
@@ -82,7 +82,7 @@ asio::awaitable<void> play(server& consul, remote_hub::watcher& w, std::FILE* ou
     s.change(consul);
     // Every step changes the alias; the guard only keeps a lost change from hanging the demo.
     timer.expires_after(std::chrono::seconds(5));
-    auto next = w.next();
+    auto next = w.async_next(asio::use_awaitable);
     auto guard = timer.async_wait(asio::use_awaitable);
     auto got = co_await (std::move(next) || std::move(guard));
     if (got.index() == 0) print(out, plain_line(std::get<0>(got)));
@@ -115,7 +115,7 @@ asio::awaitable<int> run_demo(asio::signal_set& stop, std::FILE* out, std::chron
     auto signalled = stop.async_wait(asio::use_awaitable);
     co_await (std::move(script_run) || std::move(signalled));
   }
-  co_await hub.async_shutdown();
+  co_await hub.async_shutdown(asio::use_awaitable);
   co_return 0;
 }
 

@@ -54,6 +54,10 @@ enum class presence {
 /// Folds checks one at a time, in the order given, into an alias's result:
 /// - checks of other nodes (case-insensitive, as Consul compares them) and of other services are skipped;
 ///   node-level checks (empty service ID) always count; the alias's own check never does;
+/// - alias checks (type "alias", local or remote) never count. Consul counts them, so two node-level aliases
+///   (or two services' aliases of each other) wake each other without end, each output quoting the other's
+///   (Consul issue #6797). Here an alias mirrors only checks that observe something, so aliases cannot form a
+///   cycle; alias the underlying service or node directly instead of chaining aliases;
 /// - any critical: critical, `Aliased check "<name>" failing: <output>` of the first critical;
 /// - else any warning: warning, the same message of the first warning;
 /// - else passing: `All checks passing.` if a check counted, `No checks found.` if none;

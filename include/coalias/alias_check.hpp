@@ -1,22 +1,23 @@
 // One running alias check: a coroutine on its own strand that keeps the alias's own check in the local state
-// equal to the aggregate of what it mirrors.
+// equal to the aggregate of what it mirrors. The low-level handle; most programs let an `agent` or an
+// `alias_registry` own their aliases.
 //
 // Lifetime: the handle owns the task. `async_stop` completes only after the task has ended, and after that the
-// task never writes again. Destroying a handle without stopping asks the task to stop but cannot wait for it;
-// an `alias_registry` is the owner that always waits.
+// task never writes again. Destroying a handle whose task was never asked to stop asks it to stop, but cannot
+// wait for it; debug builds assert, because the task may then still touch the local state. Call `async_stop`
+// first.
 //
-// Thread safety: `async_stop` and `stop` may be called from any thread. `stop` blocks, so it must not be called
-// from a thread that runs the alias's executor (it throws `std::logic_error` rather than deadlock).
+// Thread safety: `async_stop` may be called from any thread.
 #pragma once
 
 #include <coalias/alias_definition.hpp>
 #include <coalias/local_state.hpp>
 #include <coalias/wake_channel.hpp>
 
+#include <coalias/detail/completion.hpp>
+
 #include <asio/any_io_executor.hpp>
 #include <asio/async_result.hpp>
-#include <asio/compose.hpp>
-#include <asio/error.hpp>
 
 #include <memory>
 #include <string>
@@ -26,8 +27,6 @@ namespace coalias {
 
 namespace detail {
 class alias_task;
-wake_channel& done_latch(alias_task& task) noexcept;
-const asio::any_io_executor& task_executor(const alias_task& task) noexcept;
 }  // namespace detail
 
 class alias_check {
@@ -46,40 +45,33 @@ class alias_check {
   /// The alias's own check ID.
   const std::string& check_id() const;
 
-  /// Stops the task and completes, with signature `void(std::error_code)`, once it has ended. Completes with
-  /// success at once if it already had. Cancelling this operation abandons only the wait (it then completes
-  /// with `asio::error::operation_aborted`); the stop itself still happens. A handler with no associated
-  /// executor runs on the alias's strand. Precondition: the handle is not empty.
+  /// The strand the task runs on.
+  const asio::any_io_executor& get_executor() const;
+
+  /// Stops the task and waits for its end. Precondition: the handle is not empty.
+  ///
+  /// Completion signature: `void(std::error_code)`, always success: the task has ended and will never write
+  /// again. It completes at once (posted) if the task had already ended.
+  ///
+  /// Per-operation cancellation: none. A stop is already prompt (microseconds), and completing before the end
+  /// would break its one promise, so emitted cancellation is ignored: `async_stop(...) || timer` returns only
+  /// after the task ended.
+  ///
+  /// Thread safety: any thread; the handler runs on its associated executor (the alias's strand by default).
   template <class CompletionToken = asio::default_completion_token_t<asio::any_io_executor>>
   auto async_stop(CompletionToken&& token = {}) {
-    request_stop();
-    return asio::async_compose<CompletionToken, void(std::error_code)>(stop_op{task_}, token,
-                                                                        detail::task_executor(*task_));
+    return asio::async_initiate<CompletionToken, void(std::error_code)>(
+        [this](auto handler) {
+          stop_then(detail::make_completion<std::error_code>(std::move(handler), get_executor()));
+        },
+        token);
   }
-
-  /// Blocking form of `async_stop`, for threads outside the alias's executor.
-  void stop();
 
  private:
   friend class alias_registry;
   explicit alias_check(std::shared_ptr<detail::alias_task> task) noexcept : task_(std::move(task)) {}
   void request_stop() noexcept;
-
-  struct stop_op {
-    std::shared_ptr<detail::alias_task> task;
-    bool waiting = false;
-
-    template <class Self>
-    void operator()(Self& self, std::error_code ec = {}) {
-      if (!waiting) {
-        waiting = true;
-        return detail::done_latch(*task).async_receive(std::move(self));
-      }
-      // The latch only ever closes: anything else means this wait itself was cancelled.
-      self.complete(ec == asio::experimental::error::channel_closed ? std::error_code{}
-                                                                    : std::error_code(asio::error::operation_aborted));
-    }
-  };
+  void stop_then(detail::completion_ptr<std::error_code> done);
 
   std::shared_ptr<detail::alias_task> task_;
 };

@@ -1,40 +1,40 @@
-// The owner of alias checks, by check ID, as Consul's agent holds them.
+// The owner of alias checks, by check ID, as Consul's agent holds them. Most programs use it through an
+// `agent`, which also owns the local state and the remote hub; use it directly to compose your own.
 //
 // Every operation keeps one rule: a task for a check ID starts only after the previous task for that ID has
 // ended, so an old task can never write after its replacement started (race 3 of Consul #5876). Each alias's
 // own check is registered in the local state when it is added and deregistered when it is removed.
 //
-// Operations complete with signature `void(std::exception_ptr)` through any completion token (they run as
-// coroutines on the registry's executor): with `asio::use_awaitable` a failure is thrown as
-// `std::system_error` with an `errc` code; with `asio::use_future` the future throws it.
+// Lifetime: `async_shutdown` completes once every alias and every operation in flight has ended; only then may
+// the registry, the local state and a remote hub it uses be destroyed. Debug builds assert if a registry is
+// destroyed with aliases still running.
 //
-// Thread safety: all member functions may be called from any thread, concurrently. `shutdown()` blocks and
-// must not be called from a thread that runs the registry's executor.
+// Thread safety: every member function may be called from any thread, concurrently. Handlers run on their
+// associated executor, the registry's executor by default, and never inside the initiating call.
 #pragma once
 
 #include <coalias/alias_check.hpp>
 #include <coalias/alias_definition.hpp>
+#include <coalias/detail/completion.hpp>
 #include <coalias/local_state.hpp>
 
 #include <asio/any_io_executor.hpp>
-#include <asio/awaitable.hpp>
-#include <asio/co_spawn.hpp>
+#include <asio/async_result.hpp>
 
 #include <cstddef>
-#include <exception>
-#include <map>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <vector>
+#include <system_error>
 
 namespace coalias {
 
 namespace detail {
 class alias_task;
+class registry_core;
 /// What the registry needs to run remote aliases: a `remote_hub` (pass one to the constructor).
 class remote_alias_factory {
  public:
+  /// Throws `std::system_error` for a definition it cannot run.
   virtual std::shared_ptr<alias_task> make_alias(const asio::any_io_executor& ex, local_state& state,
                                                  alias_definition def) = 0;
 
@@ -45,67 +45,96 @@ class remote_alias_factory {
 
 class alias_registry {
  public:
+  using executor_type = asio::any_io_executor;
+  using completion_ptr = detail::completion_ptr<std::error_code>;
+
   /// A registry of local aliases only: remote definitions fail with `errc::invalid_argument`.
-  alias_registry(const asio::any_io_executor& ex, local_state& state);
+  alias_registry(const executor_type& ex, local_state& state);
   /// A registry that runs remote aliases (a non-empty `target.node`) through `remote`, a `remote_hub` that must
   /// outlive it.
-  alias_registry(const asio::any_io_executor& ex, local_state& state, detail::remote_alias_factory& remote);
+  alias_registry(const executor_type& ex, local_state& state, detail::remote_alias_factory& remote);
   alias_registry(const alias_registry&) = delete;
   alias_registry& operator=(const alias_registry&) = delete;
-  /// Asks every alias to stop; it cannot wait for them. Shut the registry down first.
   ~alias_registry();
 
-  /// Registers the alias's check (critical until first evaluated) and starts it.
-  /// Fails with `errc::alias_exists` if the ID is taken, `errc::invalid_argument` for a bad definition,
-  /// `errc::unknown_service` if `def.service_id` is not registered, `errc::shut_down` after shutdown.
-  template <class CompletionToken>
-  auto async_add(alias_definition def, CompletionToken&& token) {
-    return asio::co_spawn(executor_, add(std::move(def), false), std::forward<CompletionToken>(token));
+  executor_type get_executor() const noexcept;
+
+  /// Registers the alias's own check (critical until first evaluated) and starts the alias.
+  ///
+  /// Completion signature: `void(std::error_code)`. Errors: `errc::alias_exists` if the ID is taken,
+  /// `errc::invalid_argument` for a bad definition (including a remote one without a hub, or a node name that
+  /// cannot be a path segment), `errc::unknown_service` if `def.service_id` is not registered,
+  /// `errc::shut_down` after shutdown. On error nothing was registered.
+  ///
+  /// Per-operation cancellation: none; the operation does not wait for anything.
+  ///
+  /// Thread safety: any thread, concurrently with every other operation.
+  template <class CompletionToken = asio::default_completion_token_t<executor_type>>
+  auto async_add(alias_definition def, CompletionToken&& token = {}) {
+    return asio::async_initiate<CompletionToken, void(std::error_code)>(
+        [this](auto handler, alias_definition d) { start_add(std::move(d), false, completion_for(std::move(handler))); },
+        token, std::move(def));
   }
 
-  /// Adds the alias or replaces the one with the same check ID: completes once the old task has ended and the
-  /// new one has started. The check keeps its status and output across the replacement, so it does not flap.
-  template <class CompletionToken>
-  auto async_replace(alias_definition def, CompletionToken&& token) {
-    return asio::co_spawn(executor_, add(std::move(def), true), std::forward<CompletionToken>(token));
+  /// Adds the alias or replaces the one with the same check ID, completing once the old task has ended; the
+  /// new one starts only then. The check keeps its status and output across the replacement: no flap.
+  ///
+  /// Completion signature: `void(std::error_code)`. Errors: as `async_add`, except `errc::alias_exists`.
+  ///
+  /// Per-operation cancellation: none. Emitted cancellation is ignored, so the operation (inside `||` too)
+  /// completes only after the old task ended; that takes microseconds.
+  ///
+  /// Thread safety: any thread. Concurrent replaces of one ID chain in the order they were called.
+  template <class CompletionToken = asio::default_completion_token_t<executor_type>>
+  auto async_replace(alias_definition def, CompletionToken&& token = {}) {
+    return asio::async_initiate<CompletionToken, void(std::error_code)>(
+        [this](auto handler, alias_definition d) { start_add(std::move(d), true, completion_for(std::move(handler))); },
+        token, std::move(def));
   }
 
-  /// Stops the alias, waits for its end, then deregisters its check. Completes with
-  /// `void(std::exception_ptr, bool)`: false if no alias had that ID.
-  template <class CompletionToken>
-  auto async_remove(std::string check_id, CompletionToken&& token) {
-    return asio::co_spawn(executor_, remove(std::move(check_id)), std::forward<CompletionToken>(token));
+  /// Stops the alias, waits for its end, then deregisters its check (unless an add or replace took the ID over
+  /// meanwhile).
+  ///
+  /// Completion signature: `void(std::error_code)`. Errors: `errc::unknown_check` if no alias had that ID.
+  ///
+  /// Per-operation cancellation: none, as `async_replace`: completion means the task has ended.
+  ///
+  /// Thread safety: any thread, concurrently with every other operation.
+  template <class CompletionToken = asio::default_completion_token_t<executor_type>>
+  auto async_remove(std::string check_id, CompletionToken&& token = {}) {
+    return asio::async_initiate<CompletionToken, void(std::error_code)>(
+        [this](auto handler, std::string id) { start_remove(std::move(id), completion_for(std::move(handler))); },
+        token, std::move(check_id));
   }
 
-  /// Stops every alias and waits for all of them; later adds fail with `errc::shut_down`. The aliases' checks
-  /// stay in the local state, as an agent that stops leaves its catalog entries behind.
-  template <class CompletionToken>
-  auto async_shutdown(CompletionToken&& token) {
-    return asio::co_spawn(executor_, shutdown_all(), std::forward<CompletionToken>(token));
+  /// Stops every alias and waits until all of them, and every operation already in flight, have ended; later
+  /// adds fail with `errc::shut_down`. The aliases' checks stay in the local state, as an agent that stops
+  /// leaves its catalog entries behind. Calling it again is harmless.
+  ///
+  /// Completion signature: `void(std::error_code)`, always success.
+  ///
+  /// Per-operation cancellation: none: completion means nothing of the registry runs any more.
+  ///
+  /// Thread safety: any thread, concurrently with every other operation.
+  template <class CompletionToken = asio::default_completion_token_t<executor_type>>
+  auto async_shutdown(CompletionToken&& token = {}) {
+    return asio::async_initiate<CompletionToken, void(std::error_code)>(
+        [this](auto handler) { start_shutdown(completion_for(std::move(handler))); }, token);
   }
-  /// Blocking form of `async_shutdown`.
-  void shutdown();
 
   std::size_t size() const;
   bool contains(const std::string& check_id) const;
 
  private:
-  struct entry {
-    std::shared_ptr<detail::alias_task> task;
-    bool removing = false;
-  };
+  template <class Handler>
+  completion_ptr completion_for(Handler&& handler) const {
+    return detail::make_completion<std::error_code>(std::forward<Handler>(handler), get_executor());
+  }
+  void start_add(alias_definition def, bool replace, completion_ptr done);
+  void start_remove(std::string check_id, completion_ptr done);
+  void start_shutdown(completion_ptr done);
 
-  asio::awaitable<void> add(alias_definition def, bool replace);
-  asio::awaitable<bool> remove(std::string check_id);
-  asio::awaitable<void> shutdown_all();
-  void register_check(const alias_definition& def);
-
-  asio::any_io_executor executor_;
-  local_state& state_;
-  detail::remote_alias_factory* remote_ = nullptr;
-  mutable std::mutex mutex_;
-  std::map<std::string, entry, std::less<>> aliases_;
-  bool shut_down_ = false;
+  std::shared_ptr<detail::registry_core> core_;  // shared with operations in flight
 };
 
 }  // namespace coalias

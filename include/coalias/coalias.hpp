@@ -1,6 +1,7 @@
 // coalias: Consul's alias health checks for Asio coroutine services. The umbrella header.
 #pragma once
 
+#include <coalias/agent.hpp>
 #include <coalias/aggregate.hpp>
 #include <coalias/alias_check.hpp>
 #include <coalias/alias_definition.hpp>

@@ -6,7 +6,8 @@
 //
 // Wake-ups: `watch_service` and `watch_check` register a `wake_channel` that is signalled, without blocking the
 // writer and coalescing with a pending wake-up, whenever what the watcher reads may have changed. Node-level
-// checks (empty service ID) count for every alias, so a change to one wakes every service watcher.
+// checks (empty service ID) count for every alias, so a change to one wakes every service watcher. Alias checks
+// (type "alias") count for no alias, so a change to one wakes only the watchers of that check.
 #pragma once
 
 #include <coalias/aggregate.hpp>

@@ -5,17 +5,21 @@
 // query (a "watch"), whose answers fan out to each alias's own aggregation; a watch starts with its first
 // subscriber and ends with its last, so 10,000 aliases over 100 nodes hold 100 queries, not 10,000.
 //
-// Thread safety: every member may be called from any thread. `shutdown()` blocks and must not be called from a
-// thread that runs the hub's executor.
+// Lifetime: `async_shutdown` completes once every watch has ended; shut the aliases that use the hub down first
+// (an `agent` does both, in that order). Debug builds assert if a hub is destroyed with watches running.
+//
+// Thread safety: every member may be called from any thread.
 #pragma once
 
 #include <coalias/aggregate.hpp>
 #include <coalias/alias_registry.hpp>
 #include <coalias/consul_config.hpp>
+#include <coalias/detail/change_wait.hpp>
+#include <coalias/detail/completion.hpp>
 #include <coalias/wake_channel.hpp>
 
 #include <asio/any_io_executor.hpp>
-#include <asio/awaitable.hpp>
+#include <asio/async_result.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -60,12 +64,17 @@ struct remote_evaluation {
 
 class remote_hub final : public detail::remote_alias_factory {
  public:
+  using executor_type = asio::any_io_executor;
+
   /// Throws `std::system_error` if curl cannot be initialised.
   remote_hub(const asio::any_io_executor& ex, consul_config config, remote_options options = remote_options());
   remote_hub(const remote_hub&) = delete;
   remote_hub& operator=(const remote_hub&) = delete;
-  /// Cancels every watch; it cannot wait for them. Shut the hub down first.
+  /// Cancels every watch; it cannot wait for them. Debug builds assert unless the hub was shut down or has no
+  /// watch left.
   ~remote_hub();
+
+  executor_type get_executor() const noexcept;
 
   const consul_config& config() const noexcept;
   const remote_options& options() const noexcept;
@@ -81,14 +90,29 @@ class remote_hub final : public detail::remote_alias_factory {
     watcher& operator=(const watcher&) = delete;
     ~watcher();
 
-    /// The next evaluation whose status or output differs from the last one returned (the first call returns
-    /// the first evaluation). Follows Consul's error policy: the first failure is silent; from the second
-    /// consecutive one the result is critical, `Failure checking aliased node or service: <error>`.
-    /// Cancellation: cancelling the awaiting coroutine abandons the wait; the watcher stays usable.
-    /// Throws `std::system_error(errc::shut_down)` once the hub has been shut down (the constructor too).
-    asio::awaitable<remote_evaluation> next();
+    using executor_type = asio::any_io_executor;
+    executor_type get_executor() noexcept { return wakeups_.get_executor(); }
+
+    /// Waits for the next evaluation whose status or output differs from the last one delivered (the first
+    /// call delivers the first evaluation). Follows Consul's error policy: the first failure is silent; from
+    /// the second consecutive one the result is critical, `Failure checking aliased node or service: <error>`.
+    ///
+    /// Completion signature: `void(std::error_code, remote_evaluation)`. Errors: `errc::shut_down` once the
+    /// hub has been shut down; `asio::error::operation_aborted` when cancelled.
+    ///
+    /// Per-operation cancellation: terminal, partial and total all abandon the wait; the watcher stays usable
+    /// and the next call delivers whatever changed meanwhile.
+    ///
+    /// Thread safety: one `async_next` at a time per watcher, from any thread.
+    template <class CompletionToken = asio::default_completion_token_t<executor_type>>
+    auto async_next(CompletionToken&& token = {}) {
+      return detail::async_wait_for_change<remote_evaluation>(
+          wakeups_, [this](std::error_code& ec) { return poll(ec); }, std::forward<CompletionToken>(token));
+    }
 
    private:
+    std::optional<remote_evaluation> poll(std::error_code& ec);
+
     alias_target target_;
     check_key self_;
     wake_channel wakeups_;
@@ -98,9 +122,22 @@ class remote_hub final : public detail::remote_alias_factory {
     std::optional<check_result> last_;
   };
 
-  /// Ends every watch and waits for their loops to finish (aliases using them should be stopped first).
-  asio::awaitable<void> async_shutdown();
-  void shutdown();
+  /// Ends every watch and waits for their loops to finish; watchers then fail with `errc::shut_down`. Stop the
+  /// aliases that use the hub first: their checks would otherwise show the shutdown as a failure.
+  ///
+  /// Completion signature: `void(std::error_code)`, always success: no query of the hub runs any more.
+  ///
+  /// Per-operation cancellation: none; emitted cancellation is ignored, so completion always means the end.
+  ///
+  /// Thread safety: any thread; calling it again is harmless.
+  template <class CompletionToken = asio::default_completion_token_t<executor_type>>
+  auto async_shutdown(CompletionToken&& token = {}) {
+    return asio::async_initiate<CompletionToken, void(std::error_code)>(
+        [this](auto handler) {
+          start_shutdown(detail::make_completion<std::error_code>(std::move(handler), get_executor()));
+        },
+        token);
+  }
 
   /// Number of watches (blocking-query loops) running.
   std::size_t watch_count() const;
@@ -108,6 +145,7 @@ class remote_hub final : public detail::remote_alias_factory {
  private:
   std::shared_ptr<detail::alias_task> make_alias(const asio::any_io_executor& ex, local_state& state,
                                                  alias_definition def) override;
+  void start_shutdown(detail::completion_ptr<std::error_code> done);
   std::shared_ptr<detail::remote_hub_impl> impl_;
 };
 

@@ -10,7 +10,7 @@ using namespace simdjson;
 using consul_json_detail::excerpt;
 
 // The string fields coalias reads, and where each goes. Status is separate: it is required and parsed.
-enum class field : std::uint8_t { other, node, check_id, name, status, notes, output, service_id, service_name };
+enum class field : std::uint8_t { other, node, check_id, name, status, notes, output, service_id, service_name, type };
 
 // Matches the raw (still escaped) key; Consul never escapes these ASCII names. Dispatching on the first byte keeps
 // the common miss (ServiceTags, Definition, CreateIndex, ...) to one or two comparisons.
@@ -31,6 +31,8 @@ field classify(ondemand::raw_json_string key) noexcept {
       return field::other;
     case 'O':
       return key.unsafe_is_equal("Output") ? field::output : field::other;
+    case 'T':
+      return key.unsafe_is_equal("Type") ? field::type : field::other;
     default:
       return field::other;
   }
@@ -45,6 +47,7 @@ std::string* target(health_check& c, field f) noexcept {
     case field::output: return &c.output;
     case field::service_id: return &c.service_id;
     case field::service_name: return &c.service_name;
+    case field::type: return &c.type;
     default: return nullptr;
   }
 }
@@ -59,6 +62,7 @@ std::string_view field_name(field f) noexcept {
     case field::output: return "Output";
     case field::service_id: return "ServiceID";
     case field::service_name: return "ServiceName";
+    case field::type: return "Type";
     default: return "?";
   }
 }
@@ -72,6 +76,7 @@ void reset(health_check& c) noexcept {
   c.output.clear();
   c.service_id.clear();
   c.service_name.clear();
+  c.type.clear();
   c.status = status::critical;
 }
 

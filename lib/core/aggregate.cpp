@@ -51,6 +51,7 @@ void aggregator::add(const health_check& check) {
   if (!node_names_equal(check.node, target_->node)) return;
   if (!check.service_id.empty() && check.service_id != target_->service_id) return;
   if (check.check_id == self_->check_id && node_names_equal(check.node, self_->node)) return;
+  if (check.type == alias_check_type) return;  // alias checks never count: no cycle of aliases can form
 
   ++counted_;
   if (!check.service_id.empty()) service_check_found_ = true;

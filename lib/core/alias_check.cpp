@@ -4,17 +4,10 @@
 
 #include <coalias/error.hpp>
 
-#include <asio/io_context.hpp>
-#include <asio/use_future.hpp>
-
+#include <cassert>
 #include <stdexcept>
 
 namespace coalias {
-
-namespace detail {
-wake_channel& done_latch(alias_task& task) noexcept { return task.done(); }
-const asio::any_io_executor& task_executor(const alias_task& task) noexcept { return task.strand(); }
-}  // namespace detail
 
 alias_check alias_check::start_local(const asio::any_io_executor& ex, local_state& state, alias_definition def) {
   if (def.check_id.empty()) throw std::system_error(errc::invalid_argument, "alias check ID is empty");
@@ -32,22 +25,29 @@ alias_check& alias_check::operator=(alias_check&& other) noexcept {
   return *this;
 }
 
-alias_check::~alias_check() { request_stop(); }
+alias_check::~alias_check() {
+  assert((!task_ || task_->stop_requested()) &&
+         "coalias::alias_check destroyed while its task runs: co_await async_stop() first");
+  request_stop();
+}
 
 const std::string& alias_check::check_id() const {
   if (!task_) throw std::logic_error("empty alias_check");
   return task_->check_id();
 }
 
+const asio::any_io_executor& alias_check::get_executor() const {
+  if (!task_) throw std::logic_error("empty alias_check");
+  return task_->strand();
+}
+
 void alias_check::request_stop() noexcept {
   if (task_) task_->request_stop();
 }
 
-void alias_check::stop() {
-  if (!task_) return;  // nothing to stop
-  if (detail::running_in_this_thread(task_->strand()))
-    throw std::logic_error("alias_check::stop would deadlock on the alias's own executor; use async_stop");
-  async_stop(asio::use_future).get();
+void alias_check::stop_then(detail::completion_ptr<std::error_code> done) {
+  task_->request_stop();
+  task_->when_ended([done = std::move(done)] { done->post(std::error_code{}); });
 }
 
 }  // namespace coalias

@@ -4,125 +4,205 @@
 
 #include <coalias/error.hpp>
 
-#include <asio/experimental/as_tuple.hpp>
-#include <asio/io_context.hpp>
-#include <asio/use_awaitable.hpp>
-#include <asio/use_future.hpp>
-
-#include <stdexcept>
-#include <system_error>
+#include <cassert>
+#include <map>
+#include <mutex>
+#include <utility>
+#include <vector>
 
 namespace coalias {
-namespace {
+namespace detail {
 
-void validate(const alias_definition& def, bool remote_capable) {
-  if (def.check_id.empty()) throw std::system_error(errc::invalid_argument, "alias check ID is empty");
-  if (def.refresh <= std::chrono::milliseconds::zero())
-    throw std::system_error(errc::invalid_argument, "alias refresh period must be positive");
-  if (!def.target.node.empty() && !remote_capable)
-    throw std::system_error(errc::invalid_argument, "remote aliases need a registry made with a remote_hub");
-}
+// The registry's state, shared with its operations in flight so that none of them can outlive what it touches:
+// shutdown completes only once every operation has ended.
+class registry_core : public std::enable_shared_from_this<registry_core> {
+ public:
+  using completion_ptr = alias_registry::completion_ptr;
 
-}  // namespace
+  registry_core(const asio::any_io_executor& ex, local_state& state, remote_alias_factory* remote)
+      : executor_(ex), state_(state), remote_(remote) {}
 
-alias_registry::alias_registry(const asio::any_io_executor& ex, local_state& state) : executor_(ex), state_(state) {}
+  const asio::any_io_executor& executor() const noexcept { return executor_; }
 
-alias_registry::alias_registry(const asio::any_io_executor& ex, local_state& state,
-                               detail::remote_alias_factory& remote)
-    : executor_(ex), state_(state), remote_(&remote) {}
-
-alias_registry::~alias_registry() {
-  std::lock_guard lock(mutex_);
-  for (auto& [id, e] : aliases_) e.task->request_stop();
-}
-
-asio::awaitable<void> alias_registry::add(alias_definition def, bool replace) {
-  validate(def, remote_ != nullptr);
-  std::shared_ptr<detail::alias_task> old;
-  {
-    std::lock_guard lock(mutex_);
-    if (shut_down_) throw std::system_error(errc::shut_down, "alias registry");
-    const auto it = aliases_.find(def.check_id);
-    if (it != aliases_.end() && !it->second.removing && !replace)
-      throw std::system_error(errc::alias_exists, def.check_id);
-    register_check(def);
-    auto task = def.target.node.empty() ? detail::make_local_alias(executor_, state_, std::move(def))
-                                        : remote_->make_alias(executor_, state_, std::move(def));
-    if (it != aliases_.end()) {
-      old = std::exchange(it->second, entry{task, false}).task;
-    } else {
-      aliases_.emplace(task->check_id(), entry{task, false});
+  void add(alias_definition def, bool replace, completion_ptr done) {
+    std::shared_ptr<alias_task> old;
+    std::error_code ec;
+    {
+      std::lock_guard lock(mutex_);
+      ec = admit(def, replace);
+      if (!ec) ec = start_locked(std::move(def), old);
+      if (old) ++in_flight_;
     }
-    // Under the lock, so concurrent replaces of one ID chain in the order they took it.
-    task->start(old);
-  }
-  if (old) {
+    if (!old) return done->post(ec);
     old->request_stop();
-    co_await detail::join(*old);
+    old->when_ended([self = shared_from_this(), done = std::move(done)] {
+      done->post(std::error_code{});
+      self->end_operation();
+    });
   }
-}
 
-asio::awaitable<bool> alias_registry::remove(std::string check_id) {
-  std::shared_ptr<detail::alias_task> task;
-  {
+  void remove(std::string check_id, completion_ptr done) {
+    std::shared_ptr<alias_task> task;
+    {
+      std::lock_guard lock(mutex_);
+      const auto it = aliases_.find(check_id);
+      if (it != aliases_.end()) {
+        it->second.removing = true;
+        task = it->second.task;
+        ++in_flight_;
+      }
+    }
+    if (!task) return done->post(errc::unknown_check);
+    task->request_stop();
+    task->when_ended([self = shared_from_this(), id = std::move(check_id), task, done = std::move(done)] {
+      self->deregister(id, task);
+      done->post(std::error_code{});
+      self->end_operation();
+    });
+  }
+
+  void shutdown(completion_ptr done) {
+    std::vector<std::shared_ptr<alias_task>> tasks;
+    {
+      std::lock_guard lock(mutex_);
+      shut_down_ = true;
+      ++in_flight_;
+      for (auto& [id, e] : aliases_) tasks.push_back(e.task);
+      aliases_.clear();
+    }
+    for (auto& task : tasks) task->request_stop();
+    when_all_ended(tasks, [self = shared_from_this(), done = std::move(done)]() mutable {
+      self->end_operation(std::move(done));
+    });
+  }
+
+  /// Release builds, destroyed without shutdown: ask every task to stop; nothing can wait for them.
+  void abandon() {
+    std::lock_guard lock(mutex_);
+    for (auto& [id, e] : aliases_) e.task->request_stop();
+  }
+
+  bool idle() const {
+    std::lock_guard lock(mutex_);
+    return aliases_.empty() && in_flight_ == 0;
+  }
+  std::size_t size() const {
+    std::lock_guard lock(mutex_);
+    return aliases_.size();
+  }
+  bool contains(const std::string& check_id) const {
+    std::lock_guard lock(mutex_);
+    return aliases_.contains(check_id);
+  }
+
+ private:
+  struct entry {
+    std::shared_ptr<alias_task> task;
+    bool removing = false;
+  };
+
+  std::error_code admit(const alias_definition& def, bool replace) const {
+    if (shut_down_) return errc::shut_down;
+    if (def.check_id.empty() || def.refresh <= std::chrono::milliseconds::zero()) return errc::invalid_argument;
+    if (!def.target.node.empty() && !remote_) return errc::invalid_argument;  // no hub to run it
+    const auto it = aliases_.find(def.check_id);
+    if (it != aliases_.end() && !it->second.removing && !replace) return errc::alias_exists;
+    return {};
+  }
+
+  // Makes the task, then registers its check, then starts it after `old` (the task it replaces, if any):
+  // a definition that fails at any step leaves nothing behind. mutex_ held, so concurrent replaces of one ID
+  // chain in the order they took it.
+  std::error_code start_locked(alias_definition def, std::shared_ptr<alias_task>& old) {
+    auto check = own_check(def);
+    std::shared_ptr<alias_task> task;
+    try {
+      task = def.target.node.empty() ? make_local_alias(executor_, state_, std::move(def))
+                                     : remote_->make_alias(executor_, state_, std::move(def));
+      state_.add_check(std::move(check));
+    } catch (const std::system_error& e) {
+      return e.code();
+    }
+    const auto [it, inserted] = aliases_.try_emplace(task->check_id());
+    old = std::exchange(it->second, entry{task, false}).task;
+    task->start(old);
+    return {};
+  }
+
+  health_check own_check(const alias_definition& def) const {
+    health_check check;
+    check.check_id = def.check_id;
+    check.name = def.name;
+    check.notes = def.notes;
+    check.service_id = def.service_id;
+    check.type = alias_check_type;
+    if (const auto current = state_.check(def.check_id)) {
+      check.status = current->status;  // a replacement keeps what the alias showed: no flap
+      check.output = current->output;
+    }
+    return check;
+  }
+
+  // After a removed task ended: deregister its check, unless an add or replace took the ID over meanwhile.
+  void deregister(const std::string& check_id, const std::shared_ptr<alias_task>& task) {
     std::lock_guard lock(mutex_);
     const auto it = aliases_.find(check_id);
-    if (it == aliases_.end()) co_return false;
-    it->second.removing = true;
-    task = it->second.task;
+    if (it != aliases_.end() && it->second.task == task) {
+      aliases_.erase(it);
+      state_.remove_check(check_id);
+    } else if (it == aliases_.end() && shut_down_) {
+      state_.remove_check(check_id);  // a shutdown took the entry; after it nothing can take the ID
+    }
   }
-  task->request_stop();
-  co_await detail::join(*task);
-  std::lock_guard lock(mutex_);
-  // Deregister only if no add or replace took the ID over while this task was stopping.
-  const auto it = aliases_.find(check_id);
-  if (it != aliases_.end() && it->second.task == task) {
-    aliases_.erase(it);
-    state_.remove_check(check_id);
+
+  // Ends one operation; `shutdown_done`, when given, is a shutdown that completes once no operation is left.
+  void end_operation(completion_ptr shutdown_done = nullptr) {
+    std::vector<completion_ptr> ready;
+    {
+      std::lock_guard lock(mutex_);
+      if (shutdown_done) drained_waiters_.push_back(std::move(shutdown_done));
+      if (--in_flight_ == 0) ready = std::exchange(drained_waiters_, {});
+    }
+    for (auto& done : ready) done->post(std::error_code{});
   }
-  co_return true;
+
+  const asio::any_io_executor executor_;
+  local_state& state_;
+  remote_alias_factory* const remote_;
+  mutable std::mutex mutex_;
+  std::map<std::string, entry, std::less<>> aliases_;
+  std::size_t in_flight_ = 0;                     // operations started and not yet completed
+  std::vector<completion_ptr> drained_waiters_;  // shutdowns waiting for in_flight_ to reach 0
+  bool shut_down_ = false;
+};
+
+}  // namespace detail
+
+alias_registry::alias_registry(const executor_type& ex, local_state& state)
+    : core_(std::make_shared<detail::registry_core>(ex, state, nullptr)) {}
+
+alias_registry::alias_registry(const executor_type& ex, local_state& state, detail::remote_alias_factory& remote)
+    : core_(std::make_shared<detail::registry_core>(ex, state, &remote)) {}
+
+alias_registry::~alias_registry() {
+  assert(core_->idle() && "coalias::alias_registry destroyed with aliases running: co_await async_shutdown() first");
+  core_->abandon();
 }
 
-asio::awaitable<void> alias_registry::shutdown_all() {
-  std::vector<std::shared_ptr<detail::alias_task>> tasks;
-  {
-    std::lock_guard lock(mutex_);
-    shut_down_ = true;
-    for (auto& [id, e] : aliases_) tasks.push_back(e.task);
-    aliases_.clear();
-  }
-  for (auto& task : tasks) task->request_stop();
-  for (auto& task : tasks) co_await detail::join(*task);
+alias_registry::executor_type alias_registry::get_executor() const noexcept { return core_->executor(); }
+
+void alias_registry::start_add(alias_definition def, bool replace, completion_ptr done) {
+  core_->add(std::move(def), replace, std::move(done));
 }
 
-void alias_registry::shutdown() {
-  const auto* io = executor_.target<asio::io_context::executor_type>();
-  if (io && io->running_in_this_thread())
-    throw std::logic_error("alias_registry::shutdown would deadlock on the registry's executor; use async_shutdown");
-  async_shutdown(asio::use_future).get();
+void alias_registry::start_remove(std::string check_id, completion_ptr done) {
+  core_->remove(std::move(check_id), std::move(done));
 }
 
-std::size_t alias_registry::size() const {
-  std::lock_guard lock(mutex_);
-  return aliases_.size();
-}
+void alias_registry::start_shutdown(completion_ptr done) { core_->shutdown(std::move(done)); }
 
-bool alias_registry::contains(const std::string& check_id) const {
-  std::lock_guard lock(mutex_);
-  return aliases_.contains(check_id);
-}
+std::size_t alias_registry::size() const { return core_->size(); }
 
-void alias_registry::register_check(const alias_definition& def) {
-  health_check check;
-  check.check_id = def.check_id;
-  check.name = def.name;
-  check.notes = def.notes;
-  check.service_id = def.service_id;
-  if (const auto current = state_.check(def.check_id)) {
-    check.status = current->status;  // a replacement keeps what the alias showed: no flap
-    check.output = current->output;
-  }
-  state_.add_check(std::move(check));
-}
+bool alias_registry::contains(const std::string& check_id) const { return core_->contains(check_id); }
 
 }  // namespace coalias

@@ -9,7 +9,7 @@ alias_task::alias_task(const asio::any_io_executor& ex, local_state& state, std:
     : structured_task(ex), state_(state), self_{state.node_name(), std::move(check_id)} {}
 
 void alias_task::publish(const check_result& result) {
-  state_.update_check(self_.check_id, result.status, result.output);
+  state_.update_check(self_.check_id, result.status, truncate_output(result.output));
 }
 
 void alias_task::on_failure(std::exception_ptr e) {

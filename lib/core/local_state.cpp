@@ -258,7 +258,9 @@ void local_state::wake_for_check(const health_check& check) {
     wake_check_watchers(check.check_id);
     return;
   }
-  if (check.service_id.empty()) {
+  if (check.type == alias_check_type) {
+    // No alias reads alias checks (see aggregator), so writing one wakes nobody else: no feedback loop.
+  } else if (check.service_id.empty()) {
     for (const auto& [id, entry] : services_) wake_all(entry.watchers);  // node checks count for every alias
   } else {
     wake_service_watchers(check.service_id);

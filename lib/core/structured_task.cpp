@@ -3,11 +3,9 @@
 #include <asio/bind_cancellation_slot.hpp>
 #include <asio/bind_executor.hpp>
 #include <asio/co_spawn.hpp>
-#include <asio/experimental/as_tuple.hpp>
 #include <asio/io_context.hpp>
 #include <asio/post.hpp>
 #include <asio/strand.hpp>
-#include <asio/use_awaitable.hpp>
 
 namespace coalias::detail {
 
@@ -24,10 +22,6 @@ bool running_in_this_thread(const asio::any_io_executor& strand) noexcept {
     return s->running_in_this_thread() || (io && io->running_in_this_thread());
   }
   return false;
-}
-
-asio::awaitable<void> join(structured_task& task) {
-  (void)co_await task.done().async_receive(asio::experimental::as_tuple(asio::use_awaitable));
 }
 
 structured_task::structured_task(const asio::any_io_executor& ex) : strand_(make_task_strand(ex)), done_(strand_, 0) {}

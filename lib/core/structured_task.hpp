@@ -10,7 +10,10 @@
 
 #include <atomic>
 #include <exception>
+#include <cstddef>
 #include <memory>
+#include <system_error>
+#include <vector>
 
 namespace coalias::detail {
 
@@ -30,6 +33,13 @@ class structured_task : public std::enable_shared_from_this<structured_task> {
 
   /// Closed when the task has ended; receiving on it then completes with `channel_closed`. Any thread.
   wake_channel& done() noexcept { return done_; }
+
+  /// Calls `f()` on the strand once the task has ended. Nothing can cancel this wait: whoever waits for an end
+  /// hears of it only after the body has finished, whatever its own caller emits. Any thread.
+  template <class F>
+  void when_ended(F f) {
+    done_.async_receive([f = std::move(f)](std::error_code) mutable { std::move(f)(); });
+  }
   /// The task's strand: its body and every handler of its own objects run here.
   const asio::any_io_executor& strand() const noexcept { return strand_; }
 
@@ -59,7 +69,21 @@ asio::any_io_executor make_task_strand(const asio::any_io_executor& ex);
 /// True if the calling thread is running `strand` or the io_context below it.
 bool running_in_this_thread(const asio::any_io_executor& strand) noexcept;
 
-/// Waits for a task's end (not cancellable: the latch closes promptly once a stop was requested).
-asio::awaitable<void> join(structured_task& task);
+/// Calls `f()` once every task in `tasks` has ended: on the strand of the last one to end, or inline when
+/// `tasks` is empty (so callers must not hold locks that `f` takes). Nothing can cancel the wait.
+template <class Task, class F>
+void when_all_ended(const std::vector<std::shared_ptr<Task>>& tasks, F f) {
+  struct barrier {
+    barrier(std::size_t n, F fn) : left(n), f(std::move(fn)) {}
+    void arrive() {
+      if (left.fetch_sub(1, std::memory_order_acq_rel) == 1) std::move(f)();
+    }
+    std::atomic<std::size_t> left;
+    F f;
+  };
+  auto all = std::make_shared<barrier>(tasks.size() + 1, std::move(f));
+  for (const auto& task : tasks) task->when_ended([all] { all->arrive(); });
+  all->arrive();  // the +1: no arrival can finish the barrier before every wait was started
+}
 
 }  // namespace coalias::detail

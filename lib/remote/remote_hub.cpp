@@ -4,13 +4,8 @@
 
 #include <coalias/error.hpp>
 
-#include <asio/io_context.hpp>
-#include <asio/use_awaitable.hpp>
-#include <asio/use_future.hpp>
-#include <asio/co_spawn.hpp>
-
 #include <algorithm>
-#include <stdexcept>
+#include <cassert>
 
 namespace coalias {
 namespace detail {
@@ -69,29 +64,28 @@ std::size_t remote_hub_impl::watch_count() const {
   return watches_.size();
 }
 
+bool remote_hub_impl::idle() const {
+  std::lock_guard lock(mutex_);
+  return stopped_ || watches_.empty();
+}
+
 }  // namespace detail
 
 remote_hub::remote_hub(const asio::any_io_executor& ex, consul_config config, remote_options options)
     : impl_(std::make_shared<detail::remote_hub_impl>(ex, std::move(config), std::move(options))) {}
 
-remote_hub::~remote_hub() { impl_->stop_all(); }
+remote_hub::~remote_hub() {
+  assert(impl_->idle() && "coalias::remote_hub destroyed with watches running: co_await async_shutdown() first");
+  impl_->stop_all();
+}
 
+remote_hub::executor_type remote_hub::get_executor() const noexcept { return impl_->executor(); }
 const consul_config& remote_hub::config() const noexcept { return impl_->config(); }
 const remote_options& remote_hub::options() const noexcept { return impl_->options(); }
 std::size_t remote_hub::watch_count() const { return impl_->watch_count(); }
 
-asio::awaitable<void> remote_hub::async_shutdown() {
-  for (auto& w : impl_->stop_all()) co_await detail::join(*w);
-}
-
-void remote_hub::shutdown() {
-  auto watches = impl_->stop_all();
-  for (auto& w : watches) {
-    if (detail::running_in_this_thread(w->strand()))
-      throw std::logic_error("remote_hub::shutdown would deadlock on the hub's executor; use async_shutdown");
-  }
-  for (auto& w : watches)
-    w->done().async_receive(asio::use_future).wait();  // closes once the loop has ended
+void remote_hub::start_shutdown(detail::completion_ptr<std::error_code> done) {
+  detail::when_all_ended(impl_->stop_all(), [done = std::move(done)] { done->post(std::error_code{}); });
 }
 
 // --- watcher ----------------------------------------------------------------------------------------------
@@ -104,15 +98,15 @@ remote_hub::watcher::watcher(remote_hub& hub, alias_target target, const asio::a
 
 remote_hub::watcher::~watcher() { hub_->unsubscribe(watch_, subscription_); }
 
-asio::awaitable<remote_evaluation> remote_hub::watcher::next() {
-  for (;;) {
-    if (watch_->closed()) throw std::system_error(errc::shut_down, "remote hub");
-    if (auto ev = detail::evaluate(*watch_->snapshot(), target_, self_); ev && (!last_ || ev->result != *last_)) {
-      last_ = ev->result;
-      co_return std::move(*ev);
-    }
-    co_await wakeups_.async_receive(asio::use_awaitable);
+std::optional<remote_evaluation> remote_hub::watcher::poll(std::error_code& ec) {
+  if (watch_->closed()) {
+    ec = errc::shut_down;
+    return std::nullopt;
   }
+  auto ev = detail::evaluate(*watch_->snapshot(), target_, self_);
+  if (!ev || (last_ && ev->result == *last_)) return std::nullopt;
+  last_ = ev->result;
+  return ev;
 }
 
 }  // namespace coalias

@@ -29,6 +29,9 @@ class remote_hub_impl : public std::enable_shared_from_this<remote_hub_impl> {
   /// Stops every watch; returns them, so the caller can wait for their ends.
   std::vector<std::shared_ptr<node_watch>> stop_all();
   std::size_t watch_count() const;
+  /// True once shut down, or while no watch runs.
+  bool idle() const;
+  const asio::any_io_executor& executor() const noexcept { return executor_; }
 
   remote::consul_api& api() noexcept { return api_; }
   const consul_config& config() const noexcept { return api_.config(); }

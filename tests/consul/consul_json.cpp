@@ -54,7 +54,8 @@ std::string fixture(int n) {
 }
 
 health_check check(std::string check_id, status st, std::string output, std::string service_id = "",
-                   std::string service_name = "", std::string name = "", std::string notes = "") {
+                   std::string service_name = "", std::string name = "", std::string notes = "",
+                   std::string type = "") {
   health_check c;
   c.node = "node-01";
   c.check_id = std::move(check_id);
@@ -64,6 +65,7 @@ health_check check(std::string check_id, status st, std::string output, std::str
   c.output = std::move(output);
   c.service_id = std::move(service_id);
   c.service_name = std::move(service_name);
+  c.type = std::move(type);
   return c;
 }
 
@@ -89,7 +91,7 @@ template <>
 struct StringMaker<health_check> {
   static std::string convert(const health_check& c) {
     return "{" + c.node + "|" + c.check_id + "|" + c.name + "|" + std::string(coalias::to_string(c.status)) + "|" +
-           c.notes + "|" + c.output + "|" + c.service_id + "|" + c.service_name + "}";
+           c.notes + "|" + c.output + "|" + c.service_id + "|" + c.service_name + "|" + c.type + "}";
   }
 };
 }  // namespace Catch
@@ -99,7 +101,7 @@ TEST_CASE("the fixtures parse to the exact checks they hold") {
   REQUIRE(one.size() == 1);
   CHECK(one[0] == check("service:web", status::passing,
                         "HTTP GET http://10.55.237.169:8750/health: 200 OK Output: {\"status\":\"ok\"}", "web", "web",
-                        "Service 'web' check"));
+                        "Service 'web' check", "", "http"));
 
   const auto ten = coalias::parse_health_node(fixture(10));
   REQUIRE(ten.size() == 10);
@@ -107,7 +109,7 @@ TEST_CASE("the fixtures parse to the exact checks they hold") {
   CHECK(ten[1] == one[0]);
   CHECK(ten[3] == check("service:billing", status::passing, "TTL check passed by billing worker pid 17828", "billing",
                         "billing", "Service 'billing' check",
-                        "Application heartbeat; the service must call /v1/agent/check/pass every 30s."));
+                        "Application heartbeat; the service must call /v1/agent/check/pass every 30s.", "ttl"));
   CHECK(ten[9].check_id == "service:kafka");
 
   CHECK(coalias::parse_health_node(fixture(100)).size() == 100);
@@ -116,10 +118,10 @@ TEST_CASE("the fixtures parse to the exact checks they hold") {
   REQUIRE(thousand.size() == 1000);
   CHECK(thousand[499] == check("service:kafka-49", status::passing, "TTL check passed by kafka worker pid 48841",
                                "kafka-49", "kafka", "Service 'kafka' check",
-                               "Application heartbeat; the service must call /v1/agent/check/pass every 30s."));
+                               "Application heartbeat; the service must call /v1/agent/check/pass every 30s.", "ttl"));
   CHECK(thousand[999] == check("service:kafka-99", status::passing,
                                "gRPC check 10.55.237.169:8979/grpc.health.v1.Health: success", "kafka-99", "kafka",
-                               "Service 'kafka' check"));
+                               "Service 'kafka' check", "", "grpc"));
   for (const auto& c : thousand) CHECK(c.node == "node-01");
 }
 

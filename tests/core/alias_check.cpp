@@ -3,7 +3,10 @@
 #include "coro_test.hpp"
 #include "local_fixture.hpp"
 
+#include <asio/bind_cancellation_slot.hpp>
+#include <asio/cancellation_signal.hpp>
 #include <asio/post.hpp>
+#include <asio/use_future.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
 
@@ -34,11 +37,7 @@ TEST_CASE_METHOD(local_fixture, "an alias evaluates at once, without any change"
   run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
     check_watch watch(state, "sidecar-alias", io.get_executor());
     auto alias = start(io, state, alias_of("web"));
-    const auto registered = co_await watch.next();
-    CHECK(registered->output.empty());
-    const auto evaluated = co_await watch.next();
-    CHECK(evaluated->status == status::critical);
-    CHECK(evaluated->output == "Aliased check \"web check\" failing: down");
+    co_await expect_check(watch, status::critical, "Aliased check \"web check\" failing: down");
     co_await alias.async_stop(asio::use_awaitable);
   });
 }
@@ -147,13 +146,13 @@ TEST_CASE_METHOD(local_fixture, "stop with a wake-up pending, twice, and after t
   });
 }
 
-TEST_CASE_METHOD(local_fixture, "blocking stop from another thread while the io_context runs") {
+TEST_CASE_METHOD(local_fixture, "stop through a future from another thread while the io_context runs") {
   state.add_check(make_check("web-check", status::passing, "web"));
   asio::io_context io;
   auto work = asio::make_work_guard(io);
   std::thread runner([&] { io.run(); });
   auto alias = start(io, state, alias_of("web"));
-  alias.stop();
+  alias.async_stop(asio::use_future).get();
   const auto after = state.check("sidecar-alias");
   state.update_check("web-check", status::critical, "down");
   // A round trip through the io_context: anything the task could still do would have been queued before it.
@@ -165,11 +164,29 @@ TEST_CASE_METHOD(local_fixture, "blocking stop from another thread while the io_
   runner.join();
 }
 
-TEST_CASE_METHOD(local_fixture, "blocking stop on the alias's own thread is refused, not a deadlock") {
+TEST_CASE_METHOD(local_fixture, "a stop whose caller cancels still completes only after the task ended") {
+  state.add_check(make_check("web-check", status::passing, "web"));
   run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
+    check_watch watch(state, "sidecar-alias", io.get_executor());
     auto alias = start(io, state, alias_of("web"));
-    CHECK_THROWS_AS(alias.stop(), std::logic_error);
-    co_await alias.async_stop(asio::use_awaitable);
+    co_await expect_check(watch, status::passing, "All checks passing.");
+    asio::cancellation_signal cancel;
+    bool completed = false;
+    std::error_code result = asio::error::would_block;
+    alias.async_stop(asio::bind_cancellation_slot(cancel.slot(), [&](std::error_code ec) {
+      completed = true;
+      result = ec;
+    }));
+    for (const auto type : {asio::cancellation_type::terminal, asio::cancellation_type::partial,
+                            asio::cancellation_type::total})
+      cancel.emit(type);
+    co_await drain(io);
+    CHECK(completed);
+    CHECK(result == std::error_code{});  // not operation_aborted: the stop happened
+    const auto after = state.check("sidecar-alias");
+    state.update_check("web-check", status::critical, "down");
+    co_await drain(io);
+    CHECK(state.check("sidecar-alias") == after);
   });
 }
 

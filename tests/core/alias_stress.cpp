@@ -38,7 +38,7 @@ asio::awaitable<bool> converges(local_state& state, std::string check_id, check_
   check_watch watch(state, check_id, ex);
   auto matches = [&]() -> asio::awaitable<void> {
     for (;;) {
-      const auto c = co_await watch.next();
+      const auto c = co_await watch.async_next(asio::use_awaitable);
       if (c && c->status == expected.status && c->output == expected.output) co_return;
     }
   };
@@ -96,7 +96,7 @@ TEST_CASE("an alias replaced 10,000 times under flapping checks ends equal to th
   CHECK(flips.load() > 0);
   CHECK(registry.size() == 1);
 
-  registry.shutdown();
+  registry.async_shutdown(asio::use_future).get();
   work.reset();
   for (auto& r : runners) r.join();
 }

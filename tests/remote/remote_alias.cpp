@@ -141,3 +141,12 @@ TEST_CASE_METHOD(remote_fixture, "a wake-up that changes nothing writes nothing"
     co_await session.close();
   });
 }
+
+TEST_CASE_METHOD(remote_fixture, "Consul's own alias checks on the remote node never count") {
+  // A node-level alias check (Type "alias") that is critical: counting it would let aliases form a cycle.
+  server.set_check(remote_check("db-1", "web-alias", status::critical, "", "Aliased check failing", "Web alias"),
+                   "alias");
+  run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
+    co_await expect_alias(*this, io, remote_alias("db-1", ""), status::passing, "All checks passing.");
+  });
+}

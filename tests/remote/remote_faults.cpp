@@ -30,7 +30,7 @@ asio::awaitable<void> shows_then_recovers(remote_fixture& f, asio::io_context& i
   f.server.inject(injected.persistent());
   f.server.update_check_status("db-1", "service:pg-1", status::warning, "wake the blocking query");
   for (;;) {
-    const auto c = co_await watch.next();
+    const auto c = co_await watch.async_next(asio::use_awaitable);
     if (c->status != status::critical) continue;
     INFO(c->output);
     CHECK(c->output.rfind(prefix, 0) == 0);
@@ -153,7 +153,7 @@ TEST_CASE("a server that refuses connections shows as a failure") {
     auto def = remote_fixture::remote_alias("db-1", "pg-1");
     co_await session.registry.async_add(def, asio::use_awaitable);
     for (;;) {
-      const auto c = co_await watch.next();
+      const auto c = co_await watch.async_next(asio::use_awaitable);
       if (c->output.empty()) continue;  // registered, not yet evaluated
       CHECK(c->status == status::critical);
       CHECK(c->output.rfind("Failure checking aliased node or service: Failed to connect to 127.0.0.1 port 1", 0) == 0);

@@ -9,6 +9,7 @@
 #include <catch2/catch.hpp>
 
 #include <asio/awaitable.hpp>
+#include <asio/use_awaitable.hpp>
 
 #include <chrono>
 #include <string>
@@ -49,7 +50,7 @@ struct local_fixture {
 /// Reads versions of `watch` until one shows `s` and `output`; a hang is caught by run_coro's guard.
 inline asio::awaitable<void> expect_check(check_watch& watch, status s, std::string output) {
   for (;;) {
-    const auto c = co_await watch.next();
+    const auto c = co_await watch.async_next(asio::use_awaitable);
     if (c && c->status == s && c->output == output) co_return;
   }
 }

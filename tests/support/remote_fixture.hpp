@@ -68,7 +68,7 @@ struct remote_session {
 
   asio::awaitable<void> close() {
     co_await registry.async_shutdown(asio::use_awaitable);
-    co_await hub.async_shutdown();
+    co_await hub.async_shutdown(asio::use_awaitable);
   }
 };
 

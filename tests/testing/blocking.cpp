@@ -60,7 +60,7 @@ TEST_CASE("the checks index is cluster-wide: a change on another node wakes the 
   raw_client client(server.port());
   client.send("GET", "/v1/health/node/db-7?index=14&wait=30s");
   REQUIRE(server.wait_for_held_queries(1, 5s));
-  server.set_check({"other", "c", "c", coalias::status::passing, "", "", "", ""});
+  server.set_check({"other", "c", "c", coalias::status::passing, "", "", "", "", ""});
   const auto r = client.read();
   REQUIRE(r);
   CHECK(r->header("X-Consul-Index") == "16");

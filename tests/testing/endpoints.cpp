@@ -56,7 +56,7 @@ TEST_CASE("nodes are found case-insensitively and by ID; unknown nodes are empty
 
 TEST_CASE("the node segment is percent-decoded and strings are JSON-escaped") {
   consul_test_server server;
-  server.set_check({"web 1/a", "c", "quote\"d", coalias::status::critical, "n<b>", "line1\nline2\t\\", "", ""});
+  server.set_check({"web 1/a", "c", "quote\"d", coalias::status::critical, "n<b>", "line1\nline2\t\\", "", "", ""});
   raw_client client(server.port());
   const raw_response r = client.get("/v1/health/node/web%201%2Fa");
   CHECK(r.status == 200);

@@ -13,8 +13,8 @@ inline constexpr const char* db7_id = "a1b2c3d4-0000-4000-8000-000000000007";
 inline void populate(consul_test_server& server) {
   server.add_node("db-7", "10.0.0.7", db7_id);
   server.add_service("db-7", service{"pg-1", "postgres"}, {"primary"}, 5432);
-  server.set_check({"db-7", "serfHealth", "Serf Health Status", status::passing, "", "Agent alive and reachable", "", ""});
-  server.set_check({"db-7", "service:pg-1", "pg port", status::warning, "", "slow connect", "pg-1", "postgres"}, "tcp");
+  server.set_check({"db-7", "serfHealth", "Serf Health Status", status::passing, "", "Agent alive and reachable", "", "", ""});
+  server.set_check({"db-7", "service:pg-1", "pg port", status::warning, "", "slow connect", "pg-1", "postgres", ""}, "tcp");
 }
 
 inline const std::string db7_health_body =

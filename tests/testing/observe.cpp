@@ -81,14 +81,14 @@ TEST_CASE("open and peak connections are tracked; the peak can be reset") {
 
 TEST_CASE("the public API is safe from many threads while clients poll") {
   consul_test_server server;
-  server.set_check({"n", "c0", "c", coalias::status::passing, "", "", "", ""});
+  server.set_check({"n", "c0", "c", coalias::status::passing, "", "", "", "", ""});
   std::atomic<bool> done{false};
   std::vector<std::thread> writers;
   for (int t = 0; t < 3; ++t) {
     writers.emplace_back([&server, t] {
       for (int i = 0; i < 200; ++i) {
         const std::string id = "c" + std::to_string(t) + "-" + std::to_string(i % 5);
-        server.set_check({"n", id, "c", coalias::status::warning, "", std::to_string(i), "", ""});
+        server.set_check({"n", id, "c", coalias::status::warning, "", std::to_string(i), "", "", ""});
         server.update_check_status("N", id, coalias::status::critical, "x" + std::to_string(i));
         if (i % 7 == 0) server.remove_check("n", id);
         if (i % 50 == 0) server.inject(fault::index_zero().on_path("/v1/catalog/"));

@@ -106,7 +106,7 @@ TEST_CASE("state indexes follow Consul's tables") {
   CHECK(s.indexes().catalog == 11);
   CHECK(s.indexes().checks == 10);
 
-  coalias::health_check c{"N1", "c1", "name", coalias::status::passing, "", "ok", "", ""};
+  coalias::health_check c{"N1", "c1", "name", coalias::status::passing, "", "ok", "", "", ""};
   s.set_check(c, "ttl");
   CHECK(s.indexes().checks == 12);
   CHECK(s.indexes().catalog == 11);  // node exists (case-insensitively): catalog unchanged
@@ -131,8 +131,8 @@ TEST_CASE("state indexes follow Consul's tables") {
 
 TEST_CASE("removing a service removes its checks") {
   d::cluster_state s(1);
-  s.set_check({"n", "svc-check", "s", coalias::status::passing, "", "", "web-1", "web"}, "");
-  s.set_check({"n", "node-check", "n", coalias::status::passing, "", "", "", ""}, "");
+  s.set_check({"n", "svc-check", "s", coalias::status::passing, "", "", "web-1", "web", ""}, "");
+  s.set_check({"n", "node-check", "n", coalias::status::passing, "", "", "", "", ""}, "");
   REQUIRE(s.checks("n").size() == 2);
   CHECK(s.remove_service("n", "web-1"));
   REQUIRE(s.checks("n").size() == 1);
