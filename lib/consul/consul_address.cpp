@@ -1,6 +1,8 @@
 // CONSUL_HTTP_ADDR's grammar, checked strictly enough that a bad value fails here and not as an odd URL later.
 #include <coalias/consul_config.hpp>
 
+#include "core/ascii.hpp"
+
 #include <coalias/error.hpp>
 
 #include <system_error>
@@ -12,22 +14,8 @@ namespace {
 
 bool is_alnum(char c) noexcept { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 
-bool equals_nocase(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    auto lower = [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; };
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
-}
-
-// Quotes a short, printable fragment of the input; anything else is left out of the message.
-std::string quoted(std::string_view s) {
-  if (s.size() > 32) return "(too long to show)";
-  for (char c : s)
-    if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f) return "(unprintable)";
-  return "'" + std::string(s) + "'";
-}
+// Input quoted in a message: bounded and printable, so a huge or binary value cannot flood a log line.
+std::string quoted(std::string_view s) { return "'" + detail::error_excerpt(s, 32) + "'"; }
 
 std::uint16_t parse_port(std::string_view p) {
   if (p.empty()) fail("empty port after ':'");
@@ -116,7 +104,7 @@ consul_address consul_address::parse(std::string_view text) {
 
   const std::string_view scheme = text.substr(0, sep);
   const std::string_view rest = text.substr(sep + 3);
-  if (equals_nocase(scheme, "unix")) {
+  if (detail::ascii_iequals(scheme, "unix")) {
     if (rest.empty()) fail("empty unix socket path");
     if (rest.find('\0') != std::string_view::npos) fail("NUL in unix socket path");
     out.kind_ = kind::unix_socket;
@@ -125,9 +113,9 @@ consul_address consul_address::parse(std::string_view text) {
     out.unix_socket_.assign(rest);
     return out;
   }
-  if (equals_nocase(scheme, "https")) {
+  if (detail::ascii_iequals(scheme, "https")) {
     out.tls_ = true;
-  } else if (!equals_nocase(scheme, "http")) {
+  } else if (!detail::ascii_iequals(scheme, "http")) {
     fail("unsupported scheme " + quoted(scheme) + " (expected http, https or unix)");
   }
   const auto slash = rest.find('/');

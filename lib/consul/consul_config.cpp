@@ -1,6 +1,8 @@
 // The CONSUL_* environment variables, read the way Consul's Go client (api/api.go) reads them.
 #include <coalias/consul_config.hpp>
 
+#include "core/ascii.hpp"
+
 #include <coalias/error.hpp>
 
 #include <cstdlib>
@@ -11,28 +13,13 @@
 namespace coalias {
 namespace {
 
-std::string_view trim(std::string_view s) noexcept {
-  constexpr std::string_view ws = " \t\r\n\v\f";
-  const auto b = s.find_first_not_of(ws);
-  if (b == std::string_view::npos) return {};
-  return s.substr(b, s.find_last_not_of(ws) - b + 1);
-}
-
-// Shows a bounded, printable form of a non-secret value in a warning.
-std::string shown(std::string_view v) {
-  std::string out;
-  for (char c : v.substr(0, 32)) out += (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) ? '?' : c;
-  if (v.size() > 32) out += "...";
-  return out;
-}
-
-// The token file's contents, trimmed. The message names the file, never its contents.
+// The token file's contents, trimmed like Go's strings.TrimSpace. The message names the file, never its contents.
 std::string read_token_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw std::system_error(errc::invalid_argument, "CONSUL_HTTP_TOKEN_FILE: cannot open '" + path + "'");
   std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   if (in.bad()) throw std::system_error(errc::invalid_argument, "CONSUL_HTTP_TOKEN_FILE: cannot read '" + path + "'");
-  return std::string(trim(data));
+  return std::string(detail::trim(data));
 }
 
 // Go ParseBool with Consul's "log and ignore" policy.
@@ -41,7 +28,8 @@ std::optional<bool> env_bool(const env_lookup& env, std::string_view name, std::
   if (!v) return std::nullopt;
   const auto b = parse_go_bool(*v);
   if (!b && warnings)
-    warnings->push_back(std::string(name) + ": cannot parse '" + shown(*v) + "' as a bool (expected true or false); ignored");
+    warnings->push_back(std::string(name) + ": cannot parse '" + detail::error_excerpt(*v, 32) +
+                        "' as a bool (expected true or false); ignored");
   return b;
 }
 

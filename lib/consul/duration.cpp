@@ -1,6 +1,8 @@
 // Go's time.ParseDuration, minus negative values, with errors that say what is wrong.
 #include <coalias/duration.hpp>
 
+#include "core/ascii.hpp"
+
 #include <coalias/error.hpp>
 
 #include <cstdint>
@@ -96,13 +98,7 @@ std::error_code parse_duration(std::string_view text, nanoseconds& out) noexcept
 nanoseconds parse_duration(std::string_view text) {
   std::uint64_t ns = 0;
   if (const char* why = parse(text, ns)) {
-    // Quote a bounded prefix so a huge or binary value cannot flood a log line.
-    std::string msg = "duration \"";
-    for (char c : text.substr(0, 64)) msg += (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) ? '?' : c;
-    if (text.size() > 64) msg += "...";
-    msg += "\": ";
-    msg += why;
-    throw std::system_error(errc::bad_duration, msg);
+    throw std::system_error(errc::bad_duration, "duration \"" + detail::error_excerpt(text, 64) + "\": " + why);
   }
   return nanoseconds(static_cast<nanoseconds::rep>(ns));
 }

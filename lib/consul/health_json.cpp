@@ -1,13 +1,14 @@
 // `/v1/health/node` bodies → health checks, with simdjson On Demand, writing into reused strings.
 #include "consul/json_parser.hpp"
 
+#include "core/ascii.hpp"
+
 #include <coalias/status.hpp>
 
 namespace coalias {
 namespace {
 
 using namespace simdjson;
-using consul_json_detail::excerpt;
 
 // The string fields coalias reads, and where each goes. Status is separate: it is required and parsed.
 enum class field : std::uint8_t { other, node, check_id, name, status, notes, output, service_id, service_name, type };
@@ -124,8 +125,8 @@ std::error_code consul_json_parser::parse_health_node(std::string_view body, std
       if (f == field::status) {
         const auto st = parse_status(text);
         if (!st)
-          return s.fail(errc::bad_status, entry(n - 1) + ": \"Status\" is " + excerpt(text) +
-                                              ", not passing, warning or critical");
+          return s.fail(errc::bad_status, entry(n - 1) + ": \"Status\" is \"" + detail::error_excerpt(text, 32) +
+                                              "\", not passing, warning or critical");
         c.status = *st;
         has_status = true;
       } else {

@@ -55,14 +55,6 @@ struct consul_json_parser::impl {
 
 namespace consul_json_detail {
 
-/// A short printable excerpt of a string value for error text (never more than 32 bytes).
-inline std::string excerpt(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s.substr(0, 32)) out += (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) ? '?' : c;
-  out += s.size() > 32 ? "...\"" : "\"";
-  return out;
-}
-
 /// Ends a parse: anything but whitespace after the top-level value is malformed JSON. On Demand stops reading at
 /// the end of the value it was asked for, so this has to be asked explicitly.
 inline bool at_end(simdjson::ondemand::document& doc) {

@@ -1,6 +1,8 @@
 // Strict parsing of Consul's response headers: a garbled index must not silently become 0 and reset a long-poll.
 #include "consul/response_meta.hpp"
 
+#include "core/ascii.hpp"
+
 #include <coalias/error.hpp>
 
 #include <limits>
@@ -8,14 +10,8 @@
 namespace coalias::consul {
 namespace {
 
-std::string_view trim_ows(std::string_view s) noexcept {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 bool parse_u64(std::string_view s, std::uint64_t& out) noexcept {
-  s = trim_ows(s);
+  s = detail::trim(s, detail::http_ows);
   if (s.empty()) return false;
   std::uint64_t v = 0;
   constexpr auto max = std::numeric_limits<std::uint64_t>::max();
@@ -31,23 +27,14 @@ bool parse_u64(std::string_view s, std::uint64_t& out) noexcept {
 
 }  // namespace
 
-bool header_name_equals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
+bool header_name_equals(std::string_view a, std::string_view b) noexcept { return detail::ascii_iequals(a, b); }
 
 std::error_code parse_consul_index(std::string_view value, std::uint64_t& out) noexcept {
   return parse_u64(value, out) ? std::error_code{} : make_error_code(errc::bad_header);
 }
 
 std::error_code parse_known_leader(std::string_view value, bool& out) noexcept {
-  value = trim_ows(value);
+  value = detail::trim(value, detail::http_ows);
   if (value == "true") out = true;
   else if (value == "false") out = false;
   else return errc::bad_header;

@@ -1,12 +1,11 @@
 #include <coalias/aggregate.hpp>
 
-#include <algorithm>
+#include "core/ascii.hpp"
+
 #include <cstdio>
 
 namespace coalias {
 namespace {
-
-char ascii_lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
 std::string failing_message(const health_check& check) {
   return "Aliased check " + go_quote(check.name) + " failing: " + check.output;
@@ -14,10 +13,7 @@ std::string failing_message(const health_check& check) {
 
 }  // namespace
 
-bool node_names_equal(std::string_view a, std::string_view b) noexcept {
-  return std::equal(a.begin(), a.end(), b.begin(), b.end(),
-                    [](char x, char y) { return ascii_lower(x) == ascii_lower(y); });
-}
+bool node_names_equal(std::string_view a, std::string_view b) noexcept { return detail::ascii_iequals(a, b); }
 
 std::string go_quote(std::string_view text) {
   std::string out;

@@ -2,6 +2,8 @@
 
 #include "http/curl_error.hpp"
 
+#include "core/ascii.hpp"
+
 #include <coalias/error.hpp>
 
 #include <asio/error.hpp>
@@ -17,11 +19,8 @@ namespace {
 
 bool clean(std::string_view s) { return s.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos; }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) s.remove_suffix(1);
-  return s;
-}
+// A header line's optional whitespace, and the CRLF curl leaves at its end.
+std::string_view trim(std::string_view s) { return coalias::detail::trim(s, " \t\r\n"); }
 
 // Sets options in order and keeps the first failure, so setup reads as a flat list.
 class options {

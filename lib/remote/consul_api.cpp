@@ -2,6 +2,7 @@
 
 #include "consul/response_meta.hpp"
 #include "consul/url.hpp"
+#include "core/ascii.hpp"
 
 #include <coalias/error.hpp>
 
@@ -15,11 +16,7 @@ namespace {
 
 // A server's error body, shortened to one line for an alias's output.
 std::string first_line(std::string_view body) {
-  body = body.substr(0, body.find_first_of("\r\n"));
-  constexpr std::size_t limit = 200;
-  std::string line(body.substr(0, limit));
-  if (body.size() > limit) line += "...";
-  return line;
+  return coalias::detail::error_excerpt(body.substr(0, body.find_first_of("\r\n")), 200);
 }
 
 // Blocking queries may hold every connection but one: catalog look-ups and first reads always get through.

@@ -1,5 +1,6 @@
 #include <coalias/remote_hub.hpp>
 
+#include "core/ascii.hpp"
 #include "remote/remote_hub_impl.hpp"
 
 #include <coalias/error.hpp>
@@ -17,9 +18,7 @@ std::pair<std::shared_ptr<node_watch>, std::uint64_t> remote_hub_impl::subscribe
                                                                                  const std::string& token,
                                                                                  wake_channel& ch,
                                                                                  const std::string& service_id) {
-  std::string lowered = node;
-  std::transform(lowered.begin(), lowered.end(), lowered.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::string lowered = ascii_lower(node);
   std::lock_guard lock(mutex_);
   if (stopped_) throw std::system_error(errc::shut_down, "remote hub");
   auto& watch = watches_[key{effective_token(token), std::move(lowered)}];

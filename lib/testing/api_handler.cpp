@@ -1,13 +1,16 @@
 #include "api_handler.hpp"
 
 #include "go_duration.hpp"
-#include "text_util.hpp"
+
+#include "core/ascii.hpp"
 
 #include <algorithm>
 #include <charconv>
 
 namespace coalias::testing::detail {
 namespace {
+
+using coalias::detail::ascii_iequals;
 
 constexpr std::string_view health_prefix = "/v1/health/node/";
 constexpr std::string_view catalog_prefix = "/v1/catalog/node/";
@@ -24,9 +27,9 @@ http_response text(int status, std::string body) {
 std::optional<std::string_view> presented_token(const http_request& req, const header_list& params) {
   if (auto t = find_param(params, "token"); t && !t->empty()) return t;
   if (auto t = req.header("X-Consul-Token"); t && !t->empty()) return t;
-  if (auto auth = req.header("Authorization"); auth && auth->size() > 7 && iequals(auth->substr(0, 7), "Bearer ")) {
-    std::string_view t = auth->substr(7);
-    while (!t.empty() && t.front() == ' ') t.remove_prefix(1);
+  if (auto auth = req.header("Authorization");
+      auth && auth->size() > 7 && ascii_iequals(auth->substr(0, 7), "Bearer ")) {
+    const std::string_view t = coalias::detail::trim(auth->substr(7));
     if (!t.empty()) return t;
   }
   return std::nullopt;
@@ -73,7 +76,7 @@ std::variant<http_response, query_plan> prepare_query(const http_request& req, c
   plan.node = req.path.substr(prefix.size());
   if (plan.node.empty()) return text(400, "Missing node name");
 
-  if (auto dc = find_param(params, "dc"); dc && !dc->empty() && !iequals(*dc, options.datacenter)) {
+  if (auto dc = find_param(params, "dc"); dc && !dc->empty() && !ascii_iequals(*dc, options.datacenter)) {
     return text(500, "No path to datacenter");
   }
   if (!options.acl_token.empty()) {

@@ -1,12 +1,15 @@
 #include "cluster_state.hpp"
 
 #include "json_writer.hpp"
-#include "text_util.hpp"
+#include "core/ascii.hpp"
 
 #include <cstdio>
 
 namespace coalias::testing::detail {
 namespace {
+
+using coalias::detail::ascii_iequals;
+using coalias::detail::ascii_lower;
 
 std::uint64_t fnv1a(std::string_view s, std::uint64_t seed) {
   std::uint64_t h = 14695981039346656037ULL ^ seed;
@@ -19,7 +22,7 @@ std::uint64_t fnv1a(std::string_view s, std::uint64_t seed) {
 
 // A stable UUID-shaped ID for a node registered without one, so answers are reproducible.
 std::string derived_node_id(std::string_view name) {
-  const std::string lower = to_lower(name);
+  const std::string lower = ascii_lower(name);
   const std::uint64_t a = fnv1a(lower, 0);
   const std::uint64_t b = fnv1a(lower, 0x9E3779B97F4A7C15ULL);
   char buf[40];
@@ -66,16 +69,16 @@ cluster_state::node_row* cluster_state::find(std::string_view name_or_id) {
 }
 
 const cluster_state::node_row* cluster_state::find(std::string_view name_or_id) const {
-  if (const auto it = nodes_.find(to_lower(name_or_id)); it != nodes_.end()) return &it->second;
+  if (const auto it = nodes_.find(ascii_lower(name_or_id)); it != nodes_.end()) return &it->second;
   // Consul also accepts a node ID where a node name is expected.
   for (const auto& [key, row] : nodes_) {
-    if (iequals(row.info.id, name_or_id)) return &row;
+    if (ascii_iequals(row.info.id, name_or_id)) return &row;
   }
   return nullptr;
 }
 
 cluster_state::node_row& cluster_state::ensure_node(std::string_view name, std::uint64_t index) {
-  auto [it, inserted] = nodes_.try_emplace(to_lower(name));
+  auto [it, inserted] = nodes_.try_emplace(ascii_lower(name));
   if (inserted) {
     it->second.info = node_info{std::string(name), derived_node_id(name), "127.0.0.1"};
     it->second.create_index = it->second.modify_index = index;
@@ -108,7 +111,7 @@ void cluster_state::add_node(std::string name, std::string address, std::string 
 
 bool cluster_state::remove_node(std::string_view name) {
   const std::uint64_t index = ++raft_;
-  const auto it = nodes_.find(to_lower(name));
+  const auto it = nodes_.find(ascii_lower(name));
   if (it == nodes_.end()) return false;
   if (!it->second.checks.empty()) checks_index_ = index;
   nodes_.erase(it);

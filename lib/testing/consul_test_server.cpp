@@ -2,7 +2,8 @@
 #include <coalias/testing/consul_test_server.hpp>
 
 #include "server_impl.hpp"
-#include "text_util.hpp"
+
+#include "core/ascii.hpp"
 
 #include <utility>
 
@@ -63,7 +64,7 @@ fault fault::persistent() const { return times(0); }
 
 std::optional<std::string> request_record::header(std::string_view name) const {
   for (const auto& [key, value] : headers) {
-    if (detail::iequals(key, name)) return value;
+    if (coalias::detail::ascii_iequals(key, name)) return value;
   }
   return std::nullopt;
 }

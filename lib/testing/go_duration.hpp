@@ -1,4 +1,4 @@
-// Go's time.ParseDuration, which Consul applies to `?wait=`.
+// Go's time.ParseDuration, which Consul applies to `?wait=`: the library's `parse_duration`, plus a '-' sign.
 //
 // Thread safety: pure; any thread.
 #pragma once

@@ -1,11 +1,15 @@
 #include "http_request.hpp"
 
-#include "text_util.hpp"
+#include "core/ascii.hpp"
 
 #include <charconv>
 
 namespace coalias::testing::detail {
 namespace {
+
+using coalias::detail::ascii_iequals;
+using coalias::detail::http_ows;
+using coalias::detail::trim;
 
 // RFC 9110 tchar: the characters allowed in methods and header names.
 bool is_tchar(char c) {
@@ -30,12 +34,6 @@ bool is_field_value(std::string_view s) {
   return true;
 }
 
-std::string_view trim_ows(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -47,7 +45,7 @@ int hex_value(char c) {
 bool has_token(std::string_view value, std::string_view token) {
   while (!value.empty()) {
     const auto comma = value.find(',');
-    if (iequals(trim_ows(value.substr(0, comma)), token)) return true;
+    if (ascii_iequals(trim(value.substr(0, comma), http_ows), token)) return true;
     if (comma == std::string_view::npos) break;
     value.remove_prefix(comma + 1);
   }
@@ -58,7 +56,7 @@ bool has_token(std::string_view value, std::string_view token) {
 
 std::optional<std::string_view> http_request::header(std::string_view name) const {
   for (const auto& [key, value] : headers) {
-    if (iequals(key, name)) return std::string_view(value);
+    if (ascii_iequals(key, name)) return std::string_view(value);
   }
   return std::nullopt;
 }
@@ -149,10 +147,10 @@ std::optional<http_request> parse_request_head(std::string_view head) {
     const auto colon = field.find(':');
     if (colon == std::string_view::npos) return std::nullopt;
     const std::string_view name = field.substr(0, colon);  // no space allowed before ':' (RFC 9112 5.1)
-    const std::string_view value = trim_ows(field.substr(colon + 1));
+    const std::string_view value = trim(field.substr(colon + 1), http_ows);
     if (!is_token(name) || !is_field_value(value)) return std::nullopt;
-    if (iequals(name, "Transfer-Encoding")) return std::nullopt;  // a GET API has no use for chunked bodies
-    if (iequals(name, "Content-Length")) {
+    if (ascii_iequals(name, "Transfer-Encoding")) return std::nullopt;  // a GET API has no use for chunked bodies
+    if (ascii_iequals(name, "Content-Length")) {
       std::size_t n = 0;
       const auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
       if (ec != std::errc() || ptr != value.data() + value.size() || value.empty()) return std::nullopt;

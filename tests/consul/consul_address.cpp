@@ -112,3 +112,20 @@ TEST_CASE("bad addresses are refused with bad_address and a message that names t
     }
   }
 }
+
+TEST_CASE("an error quotes at most 32 printable bytes of the offending text") {
+  auto message = [](const std::string& text) {
+    try {
+      (void)consul_address::parse(text);
+    } catch (const std::system_error& e) {
+      return std::string(e.what());
+    }
+    FAIL("accepted");
+    return std::string();
+  };
+  CHECK_THAT(message("ftp://host"), Catch::StartsWith("unsupported scheme 'ftp' "));
+  CHECK_THAT(message(std::string(40, 'x') + "://host"),
+             Catch::StartsWith("unsupported scheme '" + std::string(32, 'x') + "...' "));
+  CHECK_THAT(message("f\x1b[2Jtp://host"), Catch::StartsWith("unsupported scheme 'f?[2Jtp' "));
+  CHECK_THAT(message("host:8a\t"), Catch::StartsWith("port '8a?' is not a number"));
+}

@@ -18,6 +18,8 @@
 #include <coalias/consul_config.hpp>
 #include <coalias/error.hpp>
 
+#include "fuzz_check.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -30,14 +32,6 @@
 #include <system_error>
 #include <unistd.h>
 #include <vector>
-
-#define FUZZ_CHECK(cond)                                                                      \
-  do {                                                                                        \
-    if (!(cond)) {                                                                            \
-      std::fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #cond);       \
-      std::abort();                                                                           \
-    }                                                                                         \
-  } while (0)
 
 namespace {
 

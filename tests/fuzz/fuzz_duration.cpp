@@ -11,24 +11,17 @@
 #include <coalias/duration.hpp>
 #include <coalias/error.hpp>
 
+#include "fuzz_check.hpp"
+
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <string>
 #include <string_view>
 #include <system_error>
-
-#define FUZZ_CHECK(cond)                                                                      \
-  do {                                                                                        \
-    if (!(cond)) {                                                                            \
-      std::fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #cond);       \
-      std::abort();                                                                           \
-    }                                                                                         \
-  } while (0)
 
 namespace {
 

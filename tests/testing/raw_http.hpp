@@ -2,6 +2,8 @@
 // sends (no client library normalising headers or hiding a lying Content-Length).
 #pragma once
 
+#include "core/ascii.hpp"
+
 #include <asio/connect.hpp>
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
@@ -10,7 +12,6 @@
 #include <asio/write.hpp>
 
 #include <algorithm>
-#include <cctype>
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -33,10 +34,7 @@ struct raw_response {
 
   std::optional<std::string> header(std::string_view name) const {
     for (const auto& [k, v] : headers) {
-      if (k.size() == name.size() &&
-          std::equal(k.begin(), k.end(), name.begin(), [](char a, char b) { return std::tolower(a) == std::tolower(b); })) {
-        return v;
-      }
+      if (coalias::detail::ascii_iequals(k, name)) return v;
     }
     return std::nullopt;
   }
@@ -44,10 +42,7 @@ struct raw_response {
     std::size_t n = 0;
     for (const auto& [k, v] : headers) {
       (void)v;
-      if (k.size() == name.size() && std::equal(k.begin(), k.end(), name.begin(),
-                                                 [](char a, char b) { return std::tolower(a) == std::tolower(b); })) {
-        ++n;
-      }
+      if (coalias::detail::ascii_iequals(k, name)) ++n;
     }
     return n;
   }

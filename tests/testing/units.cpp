@@ -23,6 +23,18 @@ TEST_CASE("Go durations parse as time.ParseDuration does") {
   CHECK(d::parse_go_duration("0") == 0ns);
   CHECK(d::parse_go_duration("-2s") == -2s);
   CHECK(d::parse_go_duration("+2s") == 2s);
+  CHECK(d::parse_go_duration("-1.5h") == -90min);
+  CHECK(d::parse_go_duration("-0") == 0ns);
+  CHECK(d::parse_go_duration("+0") == 0ns);
+  CHECK(d::parse_go_duration("1h2m3s4ms5us6ns") == 1h + 2min + 3s + 4ms + 5us + 6ns);
+  CHECK(d::parse_go_duration("9223372036854775807ns") == std::chrono::nanoseconds::max());
+  CHECK(d::parse_go_duration("-9223372036854775807ns") == -std::chrono::nanoseconds::max());
+  CHECK_FALSE(d::parse_go_duration("-"));
+  CHECK_FALSE(d::parse_go_duration("--2s"));  // one sign at most
+  CHECK_FALSE(d::parse_go_duration("-+2s"));
+  CHECK_FALSE(d::parse_go_duration("+-2s"));
+  CHECK_FALSE(d::parse_go_duration("2s-"));
+  CHECK_FALSE(d::parse_go_duration("9223372036854775808ns"));
   CHECK_FALSE(d::parse_go_duration(""));
   CHECK_FALSE(d::parse_go_duration("10"));     // a unit is required except for "0"
   CHECK_FALSE(d::parse_go_duration("5 s"));
