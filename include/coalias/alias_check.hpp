@@ -9,6 +9,7 @@
 // from a thread that runs the alias's executor (it throws `std::logic_error` rather than deadlock).
 #pragma once
 
+#include <coalias/detail/asio_config.hpp>  // first: configures Asio (see the header)
 #include <coalias/alias_definition.hpp>
 #include <coalias/local_state.hpp>
 #include <coalias/wake_channel.hpp>

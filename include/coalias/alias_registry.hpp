@@ -12,6 +12,7 @@
 // must not be called from a thread that runs the registry's executor.
 #pragma once
 
+#include <coalias/detail/asio_config.hpp>  // first: configures Asio (see the header)
 #include <coalias/alias_check.hpp>
 #include <coalias/alias_definition.hpp>
 #include <coalias/local_state.hpp>

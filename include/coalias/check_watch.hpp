@@ -8,6 +8,7 @@
 // local state it follows may be written from any thread. Destroy it before the `local_state`.
 #pragma once
 
+#include <coalias/detail/asio_config.hpp>  // first: configures Asio (see the header)
 #include <coalias/health_check.hpp>
 #include <coalias/local_state.hpp>
 #include <coalias/wake_channel.hpp>

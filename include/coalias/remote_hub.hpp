@@ -9,6 +9,7 @@
 // thread that runs the hub's executor.
 #pragma once
 
+#include <coalias/detail/asio_config.hpp>  // first: configures Asio (see the header)
 #include <coalias/aggregate.hpp>
 #include <coalias/alias_registry.hpp>
 #include <coalias/consul_config.hpp>
