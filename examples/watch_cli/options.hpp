@@ -24,7 +24,7 @@ namespace coalias::watch_cli {
 enum class mode { watch, demo, help };
 
 struct options {
-  options() = default;  // not an aggregate (g++ 12 and co_await, see the toolchain notes)
+  options() = default;  // not an aggregate (g++ 12 and co_await, see docs/toolchain.md)
 
   watch_cli::mode mode = watch_cli::mode::watch;
   alias_target target;           ///< --node, --service (empty service: a node alias)

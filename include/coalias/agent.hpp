@@ -14,6 +14,8 @@
 // Thread safety: every member function may be called from any thread, concurrently.
 #pragma once
 
+#include <coalias/detail/asio_config.hpp>  // first: configures Asio (see the header)
+
 #include <coalias/alias_definition.hpp>
 #include <coalias/alias_registry.hpp>
 #include <coalias/check_watch.hpp>

@@ -12,7 +12,7 @@ namespace coalias {
 
 /// What an alias mirrors: a service instance on a node, or (empty `service_id`) the node itself.
 // These value types declare constructors, so they are not aggregates: g++ 12 miscompiles aggregate temporaries
-// with strings inside co_await expressions (see the toolchain notes), and `print(co_await w.next())` must be safe.
+// with strings inside co_await expressions (see docs/toolchain.md), and `print(co_await w.next())` must be safe.
 
 struct alias_target {
   alias_target() = default;

@@ -10,6 +10,7 @@
 // Thread safety: `async_stop` may be called from any thread.
 #pragma once
 
+#include <coalias/detail/asio_config.hpp>  // first: configures Asio (see the header)
 #include <coalias/alias_definition.hpp>
 #include <coalias/local_state.hpp>
 #include <coalias/wake_channel.hpp>

@@ -12,7 +12,7 @@ namespace coalias {
 
 struct alias_definition {
   // A user-declared constructor makes this a non-aggregate: g++ 12 miscompiles aggregate temporaries inside
-  // co_await expressions (see the toolchain notes).
+  // co_await expressions (see docs/toolchain.md).
   alias_definition() = default;
 
   std::string check_id;    ///< the alias's own check, written through the local state

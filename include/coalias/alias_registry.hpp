@@ -13,6 +13,7 @@
 // associated executor, the registry's executor by default, and never inside the initiating call.
 #pragma once
 
+#include <coalias/detail/asio_config.hpp>  // first: configures Asio (see the header)
 #include <coalias/alias_check.hpp>
 #include <coalias/alias_definition.hpp>
 #include <coalias/detail/completion.hpp>

@@ -9,6 +9,7 @@
 // from any thread. Destroy the watch before the `local_state`.
 #pragma once
 
+#include <coalias/detail/asio_config.hpp>  // first: configures Asio (see the header)
 #include <coalias/detail/change_wait.hpp>
 #include <coalias/health_check.hpp>
 #include <coalias/local_state.hpp>

@@ -1,6 +1,7 @@
 // coalias: Consul's alias health checks for Asio coroutine services. The umbrella header.
 #pragma once
 
+#include <coalias/detail/asio_config.hpp>  // first: configures Asio (see the header)
 #include <coalias/agent.hpp>
 #include <coalias/aggregate.hpp>
 #include <coalias/alias_check.hpp>

@@ -11,6 +11,7 @@
 // Thread safety: every member may be called from any thread.
 #pragma once
 
+#include <coalias/detail/asio_config.hpp>  // first: configures Asio (see the header)
 #include <coalias/aggregate.hpp>
 #include <coalias/alias_registry.hpp>
 #include <coalias/consul_config.hpp>

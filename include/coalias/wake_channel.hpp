@@ -5,6 +5,7 @@
 // received. The receiver co_awaits `ch.async_receive(token)` on the channel's executor.
 #pragma once
 
+#include <coalias/detail/asio_config.hpp>  // first: configures Asio (see the header)
 #include <asio/any_io_executor.hpp>
 #include <asio/experimental/basic_concurrent_channel.hpp>
 #include <asio/experimental/channel_error.hpp>

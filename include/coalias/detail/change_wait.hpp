@@ -2,6 +2,8 @@
 // poll; when nothing is ready, wait on a wake channel and poll again.
 #pragma once
 
+#include <coalias/detail/asio_config.hpp>  // first: configures Asio (see the header)
+
 #include <coalias/wake_channel.hpp>
 
 #include <asio/async_result.hpp>

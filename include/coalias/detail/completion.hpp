@@ -2,6 +2,8 @@
 // no any_completion_handler). Every public asynchronous operation of coalias hands its handler to one of these.
 #pragma once
 
+#include <coalias/detail/asio_config.hpp>  // first: configures Asio (see the header)
+
 #include <asio/associated_cancellation_slot.hpp>
 #include <asio/associated_executor.hpp>
 #include <asio/execution/outstanding_work.hpp>

@@ -30,7 +30,7 @@
 
 namespace coalias::testing {
 
-/// Configuration of a test server. (The constructor keeps this a non-aggregate: see toolchain notes, g++ 12.)
+/// Configuration of a test server. (The constructor keeps this a non-aggregate: see docs/toolchain.md, g++ 12.)
 struct server_options {
   server_options() = default;
 
