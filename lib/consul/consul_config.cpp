@@ -71,7 +71,12 @@ consul_config from_environment(const env_lookup& lookup, std::vector<std::string
     try {
       c.address = consul_address::parse(*addr);
     } catch (const std::system_error& e) {
-      throw std::system_error(e.code(), std::string("CONSUL_HTTP_ADDR: ") + e.what());
+      // e.what() already ends with ": <category message>"; keep the reason alone, so the message reads as
+      // consul_address::parse's (and coalias-watch's --addr) does, with only the variable's name in front.
+      std::string_view reason = e.what();
+      const std::string suffix = ": " + e.code().message();
+      if (reason.ends_with(suffix)) reason.remove_suffix(suffix.size());
+      throw std::system_error(e.code(), "CONSUL_HTTP_ADDR: " + std::string(reason));
     }
   }
   if (auto t = env("CONSUL_HTTP_TOKEN")) c.token = std::move(*t);

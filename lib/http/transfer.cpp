@@ -13,6 +13,7 @@
 #include <limits>
 #include <string>
 #include <string_view>
+#include <system_error>
 
 namespace coalias::http::detail {
 namespace {
@@ -118,6 +119,7 @@ std::error_code transfer::setup(const request& req) {
   if (headers_) o.set(CURLOPT_HTTPHEADER, headers_);
   if (connect_to_) o.set(CURLOPT_CONNECT_TO, connect_to_);
   if (!req.unix_socket.empty()) o.set(CURLOPT_UNIX_SOCKET_PATH, req.unix_socket);
+  unix_socket_ = req.unix_socket;
   if (!req.tls.ca_file.empty()) o.set(CURLOPT_CAINFO, req.tls.ca_file);
   if (!req.tls.ca_path.empty()) o.set(CURLOPT_CAPATH, req.tls.ca_path);
   if (!req.tls.cert_file.empty()) o.set(CURLOPT_SSLCERT, req.tls.cert_file);
@@ -133,6 +135,14 @@ void transfer::finish(CURLcode code) {
   } else if (code != CURLE_OK) {
     ec = make_curl_error(code);
     response_.error_detail = error_;
+    if (code == CURLE_COULDNT_CONNECT && !unix_socket_.empty()) {
+      // curl reports the URL's placeholder host ("Failed to connect to localhost port 80"): name the socket.
+      long os_errno = 0;
+      curl_easy_getinfo(easy_, CURLINFO_OS_ERRNO, &os_errno);
+      response_.error_detail = "Failed to connect to unix socket " + unix_socket_ + ": " +
+                               (os_errno != 0 ? std::generic_category().message(static_cast<int>(os_errno))
+                                              : std::string(curl_easy_strerror(code)));
+    }
   } else {
     curl_easy_getinfo(easy_, CURLINFO_RESPONSE_CODE, &response_.status);
   }

@@ -82,12 +82,18 @@ void node_watch::publish(node_snapshot next) {
 }
 
 bool node_watch::needs_catalog(const std::vector<health_check>& checks) const {
+  // Only this node's checks say a service exists: an answer may hold rows of other nodes (a node ID in the path,
+  // a proxy), and the aggregation skips those too.
   std::unordered_set<std::string_view> found;
-  for (const auto& c : checks)
+  bool node_has_checks = false;
+  for (const auto& c : checks) {
+    if (!node_names_equal(c.node, node_)) continue;
+    node_has_checks = true;
     if (!c.service_id.empty()) found.insert(c.service_id);
+  }
   std::lock_guard lock(mutex_);
   for (const auto& [service, count] : wanted_services_) {
-    if (service.empty() ? checks.empty() : !found.contains(service)) return true;
+    if (service.empty() ? !node_has_checks : !found.contains(service)) return true;
   }
   return false;
 }
@@ -145,6 +151,9 @@ asio::awaitable<void> node_watch::run() {
       next.failures = ++failures;
       next.error = outcome.error;
       publish(std::move(next));
+      // Re-read without blocking once the agent answers again: blocking on the old index would keep the alias
+      // failed for up to `wait` on a quiet node although the agent is back.
+      index = 0;
       continue;
     }
     failures = 0;
@@ -154,14 +163,10 @@ asio::awaitable<void> node_watch::run() {
     index = std::max<std::uint64_t>(index, 1);
 
     const bool changed = !previous->checks || *previous->checks != answer.checks || previous->failures != 0;
+    // While an aliased service (or node) has no checks, only the catalog tells whether it exists, and a service
+    // without checks comes and goes without moving any check: ask after every answer, as Consul does.
     std::optional<catalog_node> catalog;
-    if (needs_catalog(answer.checks)) {
-      const bool was_missing = previous->catalog && !previous->catalog->found;
-      if (changed || !previous->catalog || was_missing)
-        catalog = co_await lookup_catalog(parser);
-      else
-        catalog = previous->catalog;
-    }
+    if (needs_catalog(answer.checks)) catalog = co_await lookup_catalog(parser);
     // A wake-up is not a change: the index of an unknown node moves with every check in the cluster.
     if (!changed && catalog == previous->catalog) continue;
     node_snapshot next;

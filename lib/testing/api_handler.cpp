@@ -14,6 +14,8 @@ using coalias::detail::ascii_iequals;
 
 constexpr std::string_view health_prefix = "/v1/health/node/";
 constexpr std::string_view catalog_prefix = "/v1/catalog/node/";
+constexpr std::string_view service_prefix = "/v1/health/service/";
+constexpr std::string_view state_prefix = "/v1/health/state/";
 
 http_response text(int status, std::string body) {
   http_response r;
@@ -40,6 +42,8 @@ std::optional<std::string_view> presented_token(const http_request& req, const h
 endpoint classify(std::string_view path) noexcept {
   if (path.starts_with(health_prefix)) return endpoint::health_node;
   if (path.starts_with(catalog_prefix)) return endpoint::catalog_node;
+  if (path.starts_with(service_prefix)) return endpoint::health_service;
+  if (path.starts_with(state_prefix)) return endpoint::health_state;
   return endpoint::other;
 }
 
@@ -53,8 +57,30 @@ std::variant<http_response, query_plan> prepare_query(const http_request& req, c
     r.allow = "GET";
     return r;
   }
-  plan.tbl = plan.ep == endpoint::health_node ? table::checks : table::catalog;
-  const std::string_view prefix = plan.ep == endpoint::health_node ? health_prefix : catalog_prefix;
+  std::string_view prefix;
+  std::string_view missing;
+  switch (plan.ep) {
+    case endpoint::health_node:
+      prefix = health_prefix;
+      missing = "Missing node name";
+      plan.watch.what = watch_key::scope::node_checks;
+      break;
+    case endpoint::catalog_node:
+      prefix = catalog_prefix;
+      missing = "Missing node name";
+      plan.watch.what = watch_key::scope::node_catalog;
+      break;
+    case endpoint::health_service:
+      prefix = service_prefix;
+      missing = "Missing service name";
+      plan.watch.what = watch_key::scope::service;
+      break;
+    default:
+      prefix = state_prefix;
+      missing = "Missing check state";
+      plan.watch.what = watch_key::scope::checks_table;
+      break;
+  }
 
   const header_list params = parse_query(req.query);
   plan.stale = find_param(params, "stale").has_value();
@@ -73,8 +99,16 @@ std::variant<http_response, query_plan> prepare_query(const http_request& req, c
     if (ec != std::errc() || ptr != idx->data() + idx->size()) return text(400, "Invalid index");
   }
 
-  plan.node = req.path.substr(prefix.size());
-  if (plan.node.empty()) return text(400, "Missing node name");
+  plan.name = req.path.substr(prefix.size());
+  if (plan.name.empty()) return text(400, std::string(missing));
+  if (plan.ep != endpoint::health_state) plan.watch.name = plan.name;
+  plan.passing_only = plan.ep == endpoint::health_service && find_param(params, "passing").has_value();
+  if (auto f = find_param(params, "filter"); f && !f->empty() && plan.ep != endpoint::catalog_node) {
+    std::string why;
+    plan.filter = filter_expr::parse(
+        *f, plan.ep == endpoint::health_service ? service_node_selectors() : check_selectors(), why);
+    if (!plan.filter) return text(400, "Failed to create boolean expression evaluator: " + why);
+  }
 
   if (auto dc = find_param(params, "dc"); dc && !dc->empty() && !ascii_iequals(*dc, options.datacenter)) {
     return text(500, "No path to datacenter");
@@ -98,11 +132,35 @@ std::variant<http_response, query_plan> prepare_query(const http_request& req, c
   return plan;
 }
 
+std::uint64_t reported_index(const query_plan& plan, const cluster_state& state) {
+  switch (plan.ep) {
+    case endpoint::catalog_node:
+      return state.index_of(table::catalog);
+    case endpoint::health_service:
+      return state.service_report_index(plan.name);
+    default:
+      return state.index_of(table::checks);
+  }
+}
+
 http_response answer_query(const query_plan& plan, const cluster_state& state, const server_options& options) {
   http_response r;
-  r.body = plan.ep == endpoint::health_node ? state.health_node_json(plan.node)
-                                            : state.catalog_node_json(plan.node, options.datacenter);
-  r.index = std::to_string(std::max<std::uint64_t>(state.index_of(plan.tbl), 1));
+  const filter_expr* filter = plan.filter ? &*plan.filter : nullptr;
+  switch (plan.ep) {
+    case endpoint::health_node:
+      r.body = state.health_node_json(plan.name, filter);
+      break;
+    case endpoint::catalog_node:
+      r.body = state.catalog_node_json(plan.name, options.datacenter);
+      break;
+    case endpoint::health_service:
+      r.body = state.health_service_json(plan.name, plan.passing_only, filter, options.datacenter);
+      break;
+    default:
+      r.body = state.health_state_json(plan.name, filter);
+      break;
+  }
+  r.index = std::to_string(std::max<std::uint64_t>(reported_index(plan, state), 1));
   r.stale = plan.stale;
   return r;
 }

@@ -1,4 +1,4 @@
-// The two Consul endpoints: validating a request into a query plan, and answering a plan from the state.
+// The Consul endpoints: validating a request into a query plan, and answering a plan from the state.
 //
 // Thread safety: prepare_query uses the caller's random engine; answer_query reads the state, which the
 // caller must hold locked. Otherwise pure.
@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <random>
 #include <string>
 #include <string_view>
@@ -19,11 +20,14 @@
 
 namespace coalias::testing::detail {
 
-/// A validated read: which table and node, and how long to block if the index has not moved past min_index.
+/// A validated read: what it reads and reports, what wakes it, and how long to block if its index has not moved
+/// past min_index.
 struct query_plan {
   endpoint ep = endpoint::other;
-  table tbl = table::checks;
-  std::string node;
+  std::string name;                      ///< node name or ID, service name, or check state
+  watch_key watch;                       ///< what wakes the query while held
+  std::optional<filter_expr> filter;     ///< `filter=` of the health endpoints
+  bool passing_only = false;             ///< /health/service?passing
   std::uint64_t min_index = 0;           ///< 0: answer at once
   std::chrono::nanoseconds wait{0};      ///< blocking time, jitter included
   bool stale = false;
@@ -35,6 +39,10 @@ endpoint classify(std::string_view path) noexcept;
 /// datacenter, token). An error comes back as the response to send.
 std::variant<http_response, query_plan> prepare_query(const http_request& req, const server_options& options,
                                                       std::mt19937_64& rng);
+
+/// The X-Consul-Index `plan` reports now, before the rewrite of 0 to 1: a query holds while this is at most
+/// min_index, and is woken once `state.watched_index(plan.watch)` passes min_index.
+std::uint64_t reported_index(const query_plan& plan, const cluster_state& state);
 
 /// The 200 answer for `plan`, with X-Consul-Index (0 rewritten to 1, as Consul does).
 http_response answer_query(const query_plan& plan, const cluster_state& state, const server_options& options);

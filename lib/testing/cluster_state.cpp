@@ -3,6 +3,7 @@
 #include "json_writer.hpp"
 #include "core/ascii.hpp"
 
+#include <algorithm>
 #include <cstdio>
 
 namespace coalias::testing::detail {
@@ -83,6 +84,7 @@ cluster_state::node_row& cluster_state::ensure_node(std::string_view name, std::
     it->second.info = node_info{std::string(name), derived_node_id(name), "127.0.0.1"};
     it->second.create_index = it->second.modify_index = index;
     catalog_index_ = index;
+    catalog_changed(it->second, index);
   }
   return it->second;
 }
@@ -94,6 +96,26 @@ void cluster_state::ensure_service(node_row& node, const std::string& id, const 
     it->second.svc = service{id, name};
     it->second.create_index = it->second.modify_index = index;
     catalog_index_ = index;
+    catalog_changed(node, index);
+    service_index_.insert_or_assign(name, index);
+  }
+}
+
+void cluster_state::catalog_changed(const node_row& node, std::uint64_t index) {
+  node_catalog_index_.insert_or_assign(to_lower(node.info.name), index);
+}
+
+void cluster_state::all_services_changed(const node_row& node, std::uint64_t index) {
+  for (const auto& [id, s] : node.services) service_index_.insert_or_assign(s.svc.name, index);
+}
+
+void cluster_state::checks_changed(const node_row& node, std::string_view service_id, std::uint64_t index) {
+  checks_index_ = index;
+  node_checks_index_.insert_or_assign(to_lower(node.info.name), index);
+  if (service_id.empty()) {
+    all_services_changed(node, index);  // a node-level check is part of every instance on the node
+  } else if (const auto s = node.services.find(std::string(service_id)); s != node.services.end()) {
+    service_index_.insert_or_assign(s->second.svc.name, index);
   }
 }
 
@@ -106,6 +128,8 @@ void cluster_state::add_node(std::string name, std::string address, std::string 
     row.info = std::move(wanted);
     row.modify_index = index;
     catalog_index_ = index;
+    catalog_changed(row, index);
+    all_services_changed(row, index);
   }
 }
 
@@ -113,7 +137,9 @@ bool cluster_state::remove_node(std::string_view name) {
   const std::uint64_t index = ++raft_;
   const auto it = nodes_.find(ascii_lower(name));
   if (it == nodes_.end()) return false;
-  if (!it->second.checks.empty()) checks_index_ = index;
+  if (!it->second.checks.empty()) checks_changed(it->second, "", index);
+  all_services_changed(it->second, index);
+  catalog_changed(it->second, index);
   nodes_.erase(it);
   catalog_index_ = index;
   return true;
@@ -127,11 +153,19 @@ void cluster_state::add_service(std::string_view node, const service& svc, std::
   service_row& s = it->second;
   if (inserted) s.create_index = index;
   if (inserted || s.svc != svc || s.tags != tags || s.port != port) {
+    const bool shown_in_checks = !inserted && (s.svc.name != svc.name || s.tags != tags);
+    if (!inserted && s.svc.name != svc.name) service_index_.insert_or_assign(s.svc.name, index);
     s.svc = svc;
     s.tags = std::move(tags);
     s.port = port;
     s.modify_index = index;
     catalog_index_ = index;
+    catalog_changed(row, index);
+    service_index_.insert_or_assign(svc.name, index);
+    // The checks of the service carry its name and tags: their rows change with it.
+    const bool has_checks = std::any_of(row.checks.begin(), row.checks.end(),
+                                        [&](const auto& kv) { return kv.second.check.service_id == svc.id; });
+    if (shown_in_checks && has_checks) checks_changed(row, svc.id, index);
   }
 }
 
@@ -141,11 +175,13 @@ bool cluster_state::remove_service(std::string_view node, std::string_view servi
   if (row == nullptr) return false;
   const auto it = row->services.find(std::string(service_id));
   if (it == row->services.end()) return false;
-  row->services.erase(it);
-  catalog_index_ = index;
   // Consul deletes the service's checks with it.
   const auto erased = std::erase_if(row->checks, [&](const auto& kv) { return kv.second.check.service_id == service_id; });
-  if (erased > 0) checks_index_ = index;
+  if (erased > 0) checks_changed(*row, service_id, index);
+  service_index_.insert_or_assign(it->second.svc.name, index);
+  row->services.erase(it);
+  catalog_index_ = index;
+  catalog_changed(*row, index);
   return true;
 }
 
@@ -159,10 +195,11 @@ void cluster_state::set_check(const health_check& check, std::string type) {
   stored.node = row.info.name;
   if (inserted) c.create_index = index;
   if (inserted || c.check != stored || c.type != type) {
+    if (!inserted && c.check.service_id != stored.service_id) checks_changed(row, c.check.service_id, index);
     c.check = std::move(stored);
     c.type = std::move(type);
     c.modify_index = index;
-    checks_index_ = index;
+    checks_changed(row, check.service_id, index);
   }
 }
 
@@ -178,7 +215,7 @@ bool cluster_state::update_check_status(std::string_view node, std::string_view 
     c.status = s;
     c.output = std::move(output);
     it->second.modify_index = index;
-    checks_index_ = index;
+    checks_changed(*row, c.service_id, index);
   }
   return true;
 }
@@ -187,9 +224,44 @@ bool cluster_state::remove_check(std::string_view node, std::string_view check_i
   const std::uint64_t index = ++raft_;
   node_row* row = find(node);
   if (row == nullptr) return false;
-  if (row->checks.erase(std::string(check_id)) == 0) return false;
-  checks_index_ = index;
+  const auto it = row->checks.find(std::string(check_id));
+  if (it == row->checks.end()) return false;
+  const std::string service_id = it->second.check.service_id;
+  row->checks.erase(it);
+  checks_changed(*row, service_id, index);
   return true;
+}
+
+std::uint64_t cluster_state::watched_index(const watch_key& key) const {
+  auto lookup = [](const auto& map, std::string_view k) -> std::uint64_t {
+    const auto it = map.find(k);
+    return it == map.end() ? 0 : it->second;
+  };
+  switch (key.what) {
+    case watch_key::scope::checks_table:
+      return checks_index_;
+    case watch_key::scope::node_checks:
+    case watch_key::scope::node_catalog: {
+      const node_row* row = find(key.name);  // a name or an ID
+      const std::string k = to_lower(row != nullptr ? std::string_view(row->info.name) : std::string_view(key.name));
+      return lookup(key.what == watch_key::scope::node_checks ? node_checks_index_ : node_catalog_index_, k);
+    }
+    case watch_key::scope::service:
+      return lookup(service_index_, key.name);
+  }
+  return 0;
+}
+
+std::uint64_t cluster_state::service_report_index(std::string_view name) const {
+  for (const auto& [key, row] : nodes_) {
+    for (const auto& [id, s] : row.services) {
+      if (s.svc.name == name) {
+        const auto it = service_index_.find(name);
+        return it == service_index_.end() ? 0 : it->second;
+      }
+    }
+  }
+  return std::max(catalog_index_, checks_index_);
 }
 
 std::optional<node_info> cluster_state::find_node(std::string_view name) const {
@@ -206,37 +278,180 @@ std::vector<health_check> cluster_state::checks(std::string_view node) const {
   return out;
 }
 
-std::string cluster_state::health_node_json(std::string_view node) const {
+const std::vector<std::string_view>& check_selectors() {
+  static const std::vector<std::string_view> names{"Node",   "CheckID",   "Name",        "Status", "Notes",
+                                                   "Output", "ServiceID", "ServiceName", "Type"};
+  return names;
+}
+
+const std::vector<std::string_view>& service_node_selectors() {
+  static const std::vector<std::string_view> names{"Node.ID",    "Node.Node",       "Node.Address", "Node.Datacenter",
+                                                   "Service.ID", "Service.Service", "Service.Address"};
+  return names;
+}
+
+void cluster_state::append_check_json(std::string& out, const node_row& row, const check_row& c) const {
+  const health_check& h = c.check;
+  const service_row* svc = nullptr;
+  if (const auto s = row.services.find(h.service_id); !h.service_id.empty() && s != row.services.end()) {
+    svc = &s->second;
+  }
+  out += '{';
+  append_field(out, "Node", row.info.name);
+  append_field(out, "CheckID", h.check_id);
+  append_field(out, "Name", h.name);
+  append_field(out, "Status", to_string(h.status));
+  append_field(out, "Notes", h.notes);
+  append_field(out, "Output", h.output);
+  append_field(out, "ServiceID", h.service_id);
+  append_field(out, "ServiceName", svc != nullptr ? std::string_view(svc->svc.name) : h.service_name);
+  append_key(out, "ServiceTags");
+  append_string_array(out, svc != nullptr ? svc->tags : std::vector<std::string>{});
+  out += ',';
+  append_field(out, "Type", c.type);
+  out += "\"ExposedPort\":0,\"Definition\":{},";
+  append_field(out, "CreateIndex", c.create_index);
+  append_key(out, "ModifyIndex");
+  out += std::to_string(c.modify_index);
+  out += '}';
+}
+
+namespace {
+
+// A check row as a filter sees it.
+field_reader check_fields(const std::string& node, const health_check& h, std::string_view service_name,
+                          const std::string& type) {
+  return [&node, &h, service_name, &type](std::string_view sel) -> std::optional<std::string_view> {
+    if (sel == "Node") return node;
+    if (sel == "CheckID") return h.check_id;
+    if (sel == "Name") return h.name;
+    if (sel == "Status") return to_string(h.status);
+    if (sel == "Notes") return h.notes;
+    if (sel == "Output") return h.output;
+    if (sel == "ServiceID") return h.service_id;
+    if (sel == "ServiceName") return service_name;
+    if (sel == "Type") return type;
+    return std::nullopt;
+  };
+}
+
+}  // namespace
+
+std::string cluster_state::health_node_json(std::string_view node, const filter_expr* filter) const {
   std::string out = "[";
   const node_row* row = find(node);
   if (row != nullptr) {
     bool first = true;
     for (const auto& [id, c] : row->checks) {
+      if (filter != nullptr) {
+        const auto s = row->services.find(c.check.service_id);
+        const std::string_view service_name = s != row->services.end() ? std::string_view(s->second.svc.name)
+                                                                        : std::string_view(c.check.service_name);
+        if (!filter->matches(check_fields(row->info.name, c.check, service_name, c.type))) continue;
+      }
       if (!first) out += ',';
       first = false;
-      const health_check& h = c.check;
-      const service_row* svc = nullptr;
-      if (const auto s = row->services.find(h.service_id); !h.service_id.empty() && s != row->services.end()) {
-        svc = &s->second;
+      append_check_json(out, *row, c);
+    }
+  }
+  out += ']';
+  return out;
+}
+
+std::string cluster_state::health_state_json(std::string_view state, const filter_expr* filter) const {
+  std::string out = "[";
+  bool first = true;
+  for (const auto& [key, row] : nodes_) {
+    for (const auto& [id, c] : row.checks) {
+      if (state != "any" && to_string(c.check.status) != state) continue;
+      if (filter != nullptr) {
+        const auto s = row.services.find(c.check.service_id);
+        const std::string_view service_name = s != row.services.end() ? std::string_view(s->second.svc.name)
+                                                                       : std::string_view(c.check.service_name);
+        if (!filter->matches(check_fields(row.info.name, c.check, service_name, c.type))) continue;
       }
-      out += '{';
-      append_field(out, "Node", row->info.name);
-      append_field(out, "CheckID", h.check_id);
-      append_field(out, "Name", h.name);
-      append_field(out, "Status", to_string(h.status));
-      append_field(out, "Notes", h.notes);
-      append_field(out, "Output", h.output);
-      append_field(out, "ServiceID", h.service_id);
-      append_field(out, "ServiceName", svc != nullptr ? std::string_view(svc->svc.name) : h.service_name);
-      append_key(out, "ServiceTags");
-      append_string_array(out, svc != nullptr ? svc->tags : std::vector<std::string>{});
-      out += ',';
-      append_field(out, "Type", c.type);
-      out += "\"ExposedPort\":0,\"Definition\":{},";
-      append_field(out, "CreateIndex", c.create_index);
-      append_key(out, "ModifyIndex");
-      out += std::to_string(c.modify_index);
-      out += '}';
+      if (!first) out += ',';
+      first = false;
+      append_check_json(out, row, c);
+    }
+  }
+  out += ']';
+  return out;
+}
+
+void cluster_state::append_node_json(std::string& out, const node_row& row, std::string_view datacenter) const {
+  out += '{';
+  append_field(out, "ID", row.info.id);
+  append_field(out, "Node", row.info.name);
+  append_field(out, "Address", row.info.address);
+  append_field(out, "Datacenter", datacenter);
+  out += "\"TaggedAddresses\":{},\"Meta\":{},";
+  append_field(out, "CreateIndex", row.create_index);
+  append_key(out, "ModifyIndex");
+  out += std::to_string(row.modify_index);
+  out += '}';
+}
+
+namespace {
+
+void append_service_json(std::string& out, const service& svc, const std::vector<std::string>& tags,
+                         std::uint16_t port, std::uint64_t create_index, std::uint64_t modify_index) {
+  out += '{';
+  append_field(out, "ID", svc.id);
+  append_field(out, "Service", svc.name);
+  append_key(out, "Tags");
+  append_string_array(out, tags);
+  out += ',';
+  append_field(out, "Address", "");
+  out += "\"TaggedAddresses\":{},\"Meta\":{},";
+  append_field(out, "Port", port);
+  out += "\"Weights\":{\"Passing\":1,\"Warning\":1},\"EnableTagOverride\":false,";
+  append_field(out, "CreateIndex", create_index);
+  append_key(out, "ModifyIndex");
+  out += std::to_string(modify_index);
+  out += '}';
+}
+
+}  // namespace
+
+std::string cluster_state::health_service_json(std::string_view name, bool passing_only, const filter_expr* filter,
+                                               std::string_view datacenter) const {
+  std::string out = "[";
+  bool first = true;
+  for (const auto& [key, row] : nodes_) {
+    for (const auto& [id, s] : row.services) {
+      if (s.svc.name != name) continue;
+      auto belongs = [&](const check_row& c) { return c.check.service_id.empty() || c.check.service_id == id; };
+      if (passing_only && std::any_of(row.checks.begin(), row.checks.end(), [&](const auto& kv) {
+            return belongs(kv.second) && kv.second.check.status != status::passing;
+          }))
+        continue;
+      if (filter != nullptr && !filter->matches([&](std::string_view sel) -> std::optional<std::string_view> {
+            if (sel == "Node.ID") return row.info.id;
+            if (sel == "Node.Node") return row.info.name;
+            if (sel == "Node.Address") return row.info.address;
+            if (sel == "Node.Datacenter") return datacenter;
+            if (sel == "Service.ID") return s.svc.id;
+            if (sel == "Service.Service") return s.svc.name;
+            if (sel == "Service.Address") return std::string_view();
+            return std::nullopt;
+          }))
+        continue;
+      if (!first) out += ',';
+      first = false;
+      out += "{\"Node\":";
+      append_node_json(out, row, datacenter);
+      out += ",\"Service\":";
+      append_service_json(out, s.svc, s.tags, s.port, s.create_index, s.modify_index);
+      out += ",\"Checks\":[";
+      bool first_check = true;
+      for (const auto& [check_id, c] : row.checks) {
+        if (!belongs(c)) continue;
+        if (!first_check) out += ',';
+        first_check = false;
+        append_check_json(out, row, c);
+      }
+      out += "]}";
     }
   }
   out += ']';
@@ -246,35 +461,16 @@ std::string cluster_state::health_node_json(std::string_view node) const {
 std::string cluster_state::catalog_node_json(std::string_view node, std::string_view datacenter) const {
   const node_row* row = find(node);
   if (row == nullptr) return "null";
-  std::string out = "{\"Node\":{";
-  append_field(out, "ID", row->info.id);
-  append_field(out, "Node", row->info.name);
-  append_field(out, "Address", row->info.address);
-  append_field(out, "Datacenter", datacenter);
-  out += "\"TaggedAddresses\":{},\"Meta\":{},";
-  append_field(out, "CreateIndex", row->create_index);
-  append_key(out, "ModifyIndex");
-  out += std::to_string(row->modify_index);
-  out += "},\"Services\":{";
+  std::string out = "{\"Node\":";
+  append_node_json(out, *row, datacenter);
+  out += ",\"Services\":{";
   bool first = true;
   for (const auto& [id, s] : row->services) {
     if (!first) out += ',';
     first = false;
     append_json_string(out, id);
-    out += ":{";
-    append_field(out, "ID", s.svc.id);
-    append_field(out, "Service", s.svc.name);
-    append_key(out, "Tags");
-    append_string_array(out, s.tags);
-    out += ',';
-    append_field(out, "Address", "");
-    out += "\"TaggedAddresses\":{},\"Meta\":{},";
-    append_field(out, "Port", s.port);
-    out += "\"Weights\":{\"Passing\":1,\"Warning\":1},\"EnableTagOverride\":false,";
-    append_field(out, "CreateIndex", s.create_index);
-    append_key(out, "ModifyIndex");
-    out += std::to_string(s.modify_index);
-    out += '}';
+    out += ':';
+    append_service_json(out, s.svc, s.tags, s.port, s.create_index, s.modify_index);
   }
   out += "}}";
   return out;

@@ -146,8 +146,11 @@ asio::awaitable<bool> handle(consul_test_server::impl& server, connection<Stream
   auto prepared = prepare_query(req, server.options_, server.rng_);
   http_response r;
   if (auto* plan = std::get_if<query_plan>(&prepared)) {
-    waiter w{plan->tbl, plan->min_index, &conn.timer()};
-    if (plan->min_index > 0 && !server.index_moved(w)) {
+    waiter w{&plan->watch, plan->min_index, &conn.timer()};
+    const bool answer_now = plan->min_index == 0 || server.read_state([&](const cluster_state& s) {
+      return reported_index(*plan, s) > plan->min_index;
+    });
+    if (!answer_now && !server.index_moved(w)) {
       const auto deadline = clock::now() + plan->wait;
       server.waiters_.push_back(&w);
       const auto registered = std::prev(server.waiters_.end());
@@ -219,6 +222,16 @@ asio::awaitable<void> serve(consul_test_server::impl& server, std::shared_ptr<co
 }
 
 }  // namespace
+
+asio::awaitable<void> refuse_connection(consul_test_server::impl& server, std::shared_ptr<plain_connection> c) {
+  // go-connlimit's bytes, exactly: Consul writes them when the connection is accepted, before reading anything.
+  static constexpr std::string_view message =
+      "Your IP is issuing too many concurrent connections, please rate limit your calls\n";
+  const std::string wire = "HTTP/1.1 429 Too Many Requests\r\nContent-Type: text/plain\r\nContent-Length: " +
+                           std::to_string(message.size()) + "\r\nConnection: close\r\n\r\n" + std::string(message);
+  const auto [ec, n] = co_await asio::async_write(c->stream(), asio::buffer(wire), token);
+  if (!ec) co_await lingering_close(server, *c);
+}
 
 asio::awaitable<void> serve_connection(consul_test_server::impl& server, std::shared_ptr<plain_connection> c) {
   return serve(server, std::move(c));

@@ -37,4 +37,7 @@ using tls_connection = connection<asio::ssl::stream<asio::ip::tcp::socket>>;
 asio::awaitable<void> serve_connection(consul_test_server::impl& server, std::shared_ptr<plain_connection> c);
 asio::awaitable<void> serve_connection(consul_test_server::impl& server, std::shared_ptr<tls_connection> c);
 
+/// A plain connection over the per-client cap: Consul's 429 bytes, then close (after a bounded drain).
+asio::awaitable<void> refuse_connection(consul_test_server::impl& server, std::shared_ptr<plain_connection> c);
+
 }  // namespace coalias::testing::detail

@@ -129,6 +129,8 @@ std::vector<request_record> consul_test_server::recent_requests() const { return
 void consul_test_server::clear_request_log() { impl_->stats_.clear_log(); }
 std::size_t consul_test_server::open_connections() const { return impl_->stats_.open(); }
 std::size_t consul_test_server::peak_connections() const { return impl_->stats_.peak(); }
+std::uint64_t consul_test_server::connections_accepted() const { return impl_->stats_.accepted(); }
+std::uint64_t consul_test_server::connections_refused() const { return impl_->stats_.refused(); }
 void consul_test_server::reset_peak_connections() { impl_->stats_.reset_peak(); }
 std::size_t consul_test_server::held_queries() const { return impl_->stats_.held(); }
 bool consul_test_server::wait_for_held_queries(std::size_t n, std::chrono::milliseconds timeout) const {

@@ -32,6 +32,26 @@ void request_stats::clear_log() {
   log_.clear();
 }
 
+void request_stats::connection_accepted() {
+  std::lock_guard lock(mutex_);
+  ++accepted_;
+}
+
+void request_stats::connection_refused() {
+  std::lock_guard lock(mutex_);
+  ++refused_;
+}
+
+std::uint64_t request_stats::accepted() const {
+  std::lock_guard lock(mutex_);
+  return accepted_;
+}
+
+std::uint64_t request_stats::refused() const {
+  std::lock_guard lock(mutex_);
+  return refused_;
+}
+
 void request_stats::connection_opened() {
   {
     std::lock_guard lock(mutex_);

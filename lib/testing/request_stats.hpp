@@ -28,6 +28,10 @@ class request_stats {
   std::vector<request_record> log() const;
   void clear_log();
 
+  void connection_accepted();  ///< any accepted socket, before the per-client cap
+  void connection_refused();
+  std::uint64_t accepted() const;
+  std::uint64_t refused() const;
   void connection_opened();
   void connection_closed();
   std::size_t open() const;
@@ -46,7 +50,9 @@ class request_stats {
   mutable std::mutex mutex_;
   mutable std::condition_variable changed_;  // signalled when open or held change
   std::uint64_t total_ = 0;
-  std::array<std::uint64_t, 3> per_endpoint_{};
+  std::array<std::uint64_t, 5> per_endpoint_{};
+  std::uint64_t accepted_ = 0;
+  std::uint64_t refused_ = 0;
   std::deque<request_record> log_;
   std::size_t open_ = 0;
   std::size_t peak_ = 0;

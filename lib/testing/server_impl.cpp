@@ -97,14 +97,46 @@ void consul_test_server::impl::shutdown() {
   for (const auto& c : connections_) c->close();  // also ends every held query: waiters use these timers
 }
 
+bool consul_test_server::impl::admit(const asio::ip::tcp::socket& socket) {
+  asio::error_code ec;
+  const auto peer = socket.remote_endpoint(ec);
+  const std::string key = ec ? std::string() : peer.address().to_string();
+  std::size_t& open = per_client_[key];
+  if (options_.max_conns_per_client > 0 && open >= options_.max_conns_per_client) return false;
+  ++open;
+  return true;
+}
+
+void consul_test_server::impl::refuse(asio::ip::tcp::socket socket) {
+  stats_.connection_refused();
+  if (ssl_) {
+    // Consul's HTTPS listener closes the connection without a word.
+    asio::error_code ignored;
+    socket.close(ignored);
+    return;
+  }
+  auto c = std::make_shared<detail::plain_connection>(io_, std::move(socket));
+  connections_.insert(c);
+  asio::co_spawn(io_, detail::refuse_connection(*this, c), [this, c](const std::exception_ptr&) { connections_.erase(c); });
+}
+
 void consul_test_server::impl::start_connection(asio::ip::tcp::socket socket) {
   asio::error_code ignored;
   socket.set_option(asio::ip::tcp::no_delay(true), ignored);
   socket.non_blocking(true, ignored);  // the peer-close probe must never block
+  stats_.connection_accepted();
+  if (!admit(socket)) {
+    refuse(std::move(socket));
+    return;
+  }
+  asio::error_code ec;
+  const auto peer = socket.remote_endpoint(ec);
+  std::string client = ec ? std::string() : peer.address().to_string();
   stats_.connection_opened();
-  auto finish = [this](std::shared_ptr<detail::connection_base> c) {
-    return [this, c = std::move(c)](const std::exception_ptr&) {
+  auto finish = [this, client = std::move(client)](std::shared_ptr<detail::connection_base> c) {
+    return [this, c = std::move(c), client](const std::exception_ptr&) {
       connections_.erase(c);
+      if (const auto it = per_client_.find(client); it != per_client_.end() && --it->second == 0) per_client_.erase(it);
       stats_.connection_closed();
     };
   };
@@ -121,7 +153,7 @@ void consul_test_server::impl::start_connection(asio::ip::tcp::socket socket) {
 
 bool consul_test_server::impl::index_moved(const detail::waiter& w) const {
   std::lock_guard lock(state_mutex_);
-  return state_.index_of(w.tbl) > w.min_index;
+  return state_.watched_index(*w.watch) > w.min_index;
 }
 
 void consul_test_server::impl::notify_change() {
@@ -129,14 +161,9 @@ void consul_test_server::impl::notify_change() {
 }
 
 void consul_test_server::impl::wake_waiters() {
-  index_snapshot now;
-  {
-    std::lock_guard lock(state_mutex_);
-    now = state_.indexes();
-  }
+  std::lock_guard lock(state_mutex_);
   for (detail::waiter* w : waiters_) {
-    const std::uint64_t index = w->tbl == detail::table::checks ? now.checks : now.catalog;
-    if (index > w->min_index) w->timer->expires_at(asio::steady_timer::time_point::min());
+    if (state_.watched_index(*w->watch) > w->min_index) w->timer->expires_at(asio::steady_timer::time_point::min());
   }
 }
 

@@ -23,6 +23,8 @@
 #include <optional>
 #include <random>
 #include <thread>
+#include <string>
+#include <unordered_map>
 #include <unordered_set>
 
 namespace coalias::testing {
@@ -47,9 +49,9 @@ class connection_base {
   asio::steady_timer timer_;  // blocking holds and injected delays
 };
 
-/// A held blocking query: woken by expiring its connection's timer once its table moves past min_index.
+/// A held blocking query: woken by expiring its connection's timer once what it watches moves past min_index.
 struct waiter {
-  table tbl;
+  const watch_key* watch;
   std::uint64_t min_index;
   asio::steady_timer* timer;
 };
@@ -101,6 +103,8 @@ class consul_test_server::impl {
   void notify_change();
   void wake_waiters();  // io thread
   void start_connection(asio::ip::tcp::socket socket);  // io thread
+  bool admit(const asio::ip::tcp::socket& socket);      // io thread: false when over max_conns_per_client
+  void refuse(asio::ip::tcp::socket socket);            // io thread
   void shutdown();  // io thread
 
   asio::io_context io_{1};
@@ -108,6 +112,7 @@ class consul_test_server::impl {
   asio::ip::tcp::acceptor acceptor_;
   std::uint16_t port_ = 0;
   std::unordered_set<std::shared_ptr<detail::connection_base>> connections_;  // io thread
+  std::unordered_map<std::string, std::size_t> per_client_;                     // io thread: open, by client IP
   mutable std::mutex state_mutex_;
   detail::cluster_state state_;
   std::mutex stop_mutex_;

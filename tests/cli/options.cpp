@@ -204,3 +204,14 @@ TEST_CASE("a token file is read, trimmed, and wins over CONSUL_HTTP_TOKEN") {
   CHECK(ok({"--node", "n", "--token", "flag"}, {{"CONSUL_HTTP_TOKEN_FILE", path}}).config.token == "flag");
   ::unlink(path);
 }
+
+TEST_CASE("a bad address reads the same from --addr and from CONSUL_HTTP_ADDR, only the source differs") {
+  for (const char* bad : {"ftp://x", "host:99999", "http://u@h", "::1", "unix://"}) {
+    INFO(bad);
+    const std::string flag = error_of({"--node", "n", "--addr", bad});
+    const std::string env = error_of({"--node", "n"}, {{"CONSUL_HTTP_ADDR", bad}});
+    REQUIRE(flag.rfind("--addr: ", 0) == 0);
+    REQUIRE(env.rfind("environment: CONSUL_HTTP_ADDR: ", 0) == 0);
+    CHECK(flag.substr(8) == env.substr(31));
+  }
+}

@@ -1,6 +1,26 @@
-// A Consul-compatible HTTP test server: the two endpoints aliasing reads (/v1/health/node/:node and
-// /v1/catalog/node/:node) with blocking queries, ACL tokens, fault injection and request observation.
+// A Consul-compatible HTTP test server: the endpoints aliasing reads (/v1/health/node/:node and
+// /v1/catalog/node/:node) and the two that cover many targets (/v1/health/service/:name and
+// /v1/health/state/:state), with blocking queries, ACL tokens, fault injection and request observation.
 // Link `coalias-testing` to test a service without running Consul.
+//
+// Blocking queries are as strict as Consul's state store: a held query returns when what it reads changed, or
+// at the end of its wait, never because something else changed. /v1/health/node/<n> wakes on a change to node
+// n's checks, /v1/catalog/node/<n> on node n or its services, /v1/health/service/<s> on service s's index (its
+// instances, their checks and the node-level checks of their nodes), /v1/health/state/<st> on any check change
+// (its `filter` applies after). X-Consul-Index stays Consul's: the checks table's max index for the health
+// endpoints but /health/service, whose index is the service's own (the catalog and checks max while it has no
+// instance); the catalog's max index for /catalog/node.
+//
+// `filter` (go-bexpr) is understood on the three health endpoints in a subset: `Sel == "v"`, `Sel != "v"`,
+// `and`, `or`, parentheses. Check rows have the selectors Node, CheckID, Name, Status, Notes, Output,
+// ServiceID, ServiceName, Type; /health/service instances Node.ID, Node.Node, Node.Address, Node.Datacenter,
+// Service.ID, Service.Service, Service.Address (as in Consul: `Node == "x"` is not valid there). Anything else
+// is a 400 naming what is not supported.
+//
+// Connections: like Consul's `limits.http_max_conns_per_client`, at most `max_conns_per_client` concurrent
+// connections per client IP; one more gets, over plain HTTP, Consul's 429 (`Your IP is issuing too many
+// concurrent connections, please rate limit your calls` plus a newline, `Connection: close`) and is closed; over
+// TLS it is closed without a handshake.
 //
 // The server runs on its own thread with its own io_context, so the client code under test can run in any
 // io_context of its own, and listens on 127.0.0.1 with an ephemeral port.
@@ -43,6 +63,7 @@ struct server_options {
   std::chrono::milliseconds max_wait = std::chrono::minutes(10);          ///< cap of wait + jitter
   bool wait_jitter = true;                        ///< add a random delay up to wait/16, as Consul does
   std::size_t request_log_capacity = 256;         ///< recent_requests() keeps at most this many
+  std::size_t max_conns_per_client = 200;         ///< per client IP, as Consul's default; 0 = no limit
 };
 
 /// What a fault does to the request it hits.
@@ -113,7 +134,7 @@ struct request_record {
 };
 
 /// Endpoints counted separately by requests_to().
-enum class endpoint { health_node, catalog_node, other };
+enum class endpoint { health_node, catalog_node, other, health_service, health_state };
 
 class consul_test_server {
  public:
@@ -166,8 +187,10 @@ class consul_test_server {
   std::uint64_t requests_to(endpoint e) const;
   std::vector<request_record> recent_requests() const;  ///< oldest first
   void clear_request_log();
-  std::size_t open_connections() const;
+  std::size_t open_connections() const;    ///< served connections open now (refused ones never count)
   std::size_t peak_connections() const;
+  std::uint64_t connections_accepted() const;  ///< every TCP connection accepted so far, refused ones included
+  std::uint64_t connections_refused() const;   ///< those over max_conns_per_client
   void reset_peak_connections();  ///< peak := current open count
   std::size_t held_queries() const;  ///< blocking queries waiting for a change right now
 
