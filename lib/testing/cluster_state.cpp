@@ -102,7 +102,7 @@ void cluster_state::ensure_service(node_row& node, const std::string& id, const 
 }
 
 void cluster_state::catalog_changed(const node_row& node, std::uint64_t index) {
-  node_catalog_index_.insert_or_assign(to_lower(node.info.name), index);
+  node_catalog_index_.insert_or_assign(ascii_lower(node.info.name), index);
 }
 
 void cluster_state::all_services_changed(const node_row& node, std::uint64_t index) {
@@ -111,7 +111,7 @@ void cluster_state::all_services_changed(const node_row& node, std::uint64_t ind
 
 void cluster_state::checks_changed(const node_row& node, std::string_view service_id, std::uint64_t index) {
   checks_index_ = index;
-  node_checks_index_.insert_or_assign(to_lower(node.info.name), index);
+  node_checks_index_.insert_or_assign(ascii_lower(node.info.name), index);
   if (service_id.empty()) {
     all_services_changed(node, index);  // a node-level check is part of every instance on the node
   } else if (const auto s = node.services.find(std::string(service_id)); s != node.services.end()) {
@@ -243,7 +243,7 @@ std::uint64_t cluster_state::watched_index(const watch_key& key) const {
     case watch_key::scope::node_checks:
     case watch_key::scope::node_catalog: {
       const node_row* row = find(key.name);  // a name or an ID
-      const std::string k = to_lower(row != nullptr ? std::string_view(row->info.name) : std::string_view(key.name));
+      const std::string k = ascii_lower(row != nullptr ? std::string_view(row->info.name) : std::string_view(key.name));
       return lookup(key.what == watch_key::scope::node_checks ? node_checks_index_ : node_catalog_index_, k);
     }
     case watch_key::scope::service:

@@ -30,8 +30,8 @@ void populate_two_instances(consul_test_server& server) {
   populate(server);
   server.add_node("db-8", "10.0.0.8", "a1b2c3d4-0000-4000-8000-000000000008");
   server.add_service("db-8", coalias::service{"pg-2", "postgres"}, {}, 5432);
-  server.set_check({"db-8", "serfHealth", "Serf Health Status", status::passing, "", "alive", "", ""});
-  server.set_check({"db-8", "service:pg-2", "pg port", status::critical, "", "refused", "pg-2", "postgres"}, "tcp");
+  server.set_check({"db-8", "serfHealth", "Serf Health Status", status::passing, "", "alive", "", "", ""});
+  server.set_check({"db-8", "service:pg-2", "pg port", status::critical, "", "refused", "pg-2", "postgres", ""}, "tcp");
 }
 
 std::string encode(std::string_view filter) {
@@ -124,7 +124,7 @@ TEST_CASE("health/state answers every check in a state, sorted by node then chec
 TEST_CASE("filters on check rows: Node equality, or-chains, ServiceID, and/!= and parentheses") {
   consul_test_server server;
   populate_two_instances(server);
-  server.set_check({"web-3", "serfHealth", "Serf Health Status", status::passing, "", "alive", "", ""});
+  server.set_check({"web-3", "serfHealth", "Serf Health Status", status::passing, "", "alive", "", "", ""});
   raw_client client(server.port());
   const std::string base = "/v1/health/state/any?filter=";
   CHECK(client.get(base + encode(R"(Node == "db-7")")).body == db7_health_body);

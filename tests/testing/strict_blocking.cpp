@@ -21,7 +21,7 @@ void populate_two_nodes(consul_test_server& server) {
   populate(server);
   server.add_node("web-3", "10.0.0.3");
   server.add_service("web-3", coalias::service{"web-1", "web"});
-  server.set_check({"web-3", "service:web-1", "web http", status::passing, "", "200 OK", "web-1", "web"}, "http");
+  server.set_check({"web-3", "service:web-1", "web http", status::passing, "", "200 OK", "web-1", "web", ""}, "http");
 }
 
 // A request on a fresh connection, answered by the server thread after every wake-up posted before it.
@@ -42,7 +42,7 @@ TEST_CASE("a held health/node query stays held while another node's checks chang
 
   REQUIRE(server.update_check_status("web-3", "service:web-1", status::critical, "500"));  // index 18
   REQUIRE(server.update_check_status("web-3", "service:web-1", status::warning, "slow"));  // index 19
-  server.set_check({"web-3", "mem", "Memory", status::passing, "", "ok", "", ""});             // index 20
+  server.set_check({"web-3", "mem", "Memory", status::passing, "", "ok", "", "", ""});             // index 20
   round_trip(server);
   CHECK(server.held_queries() == 1);
   CHECK(client.socket().available() == 0);
@@ -65,7 +65,7 @@ TEST_CASE("a held health/node query whose node is untouched returns only at its 
   const auto start = clock_type::now();
   client.send("GET", "/v1/health/node/db-7?index=14&wait=300ms");
   REQUIRE(server.wait_for_held_queries(1, 5s));
-  server.set_check({"other", "c", "c", status::passing, "", "", "", ""});  // node 15, check 15
+  server.set_check({"other", "c", "c", status::passing, "", "", "", "", ""});  // node 15, check 15
   REQUIRE(server.update_check_status("other", "c", status::critical, "x"));  // 16
   const auto r = client.read();
   REQUIRE(r);
@@ -100,7 +100,7 @@ TEST_CASE("a held query on an unknown node wakes when that node gets a check, no
   server.add_node("ghost");                                                           // 16: catalog only
   round_trip(server);
   CHECK(server.held_queries() == 1);
-  server.set_check({"ghost", "serfHealth", "Serf Health Status", status::passing, "", "alive", "", ""});  // 17
+  server.set_check({"ghost", "serfHealth", "Serf Health Status", status::passing, "", "alive", "", "", ""});  // 17
   const auto r = client.read();
   REQUIRE(r);
   CHECK(r->header("X-Consul-Index") == "17");
@@ -114,10 +114,10 @@ TEST_CASE("a held query on a removed node wakes when the node comes back with ch
   raw_client client(server.port());
   client.send("GET", "/v1/health/node/db-7?index=15&wait=30s");
   REQUIRE(server.wait_for_held_queries(1, 5s));
-  server.set_check({"web-3", "c", "c", status::passing, "", "", "", ""});  // 16, elsewhere
+  server.set_check({"web-3", "c", "c", status::passing, "", "", "", "", ""});  // 16, elsewhere
   round_trip(server);
   CHECK(server.held_queries() == 1);
-  server.set_check({"DB-7", "serfHealth", "Serf Health Status", status::passing, "", "back", "", ""});  // 17
+  server.set_check({"DB-7", "serfHealth", "Serf Health Status", status::passing, "", "back", "", "", ""});  // 17
   const auto r = client.read();
   REQUIRE(r);
   CHECK(r->header("X-Consul-Index") == "17");
