@@ -418,8 +418,12 @@ std::string cluster_state::health_service_json(std::string_view name, bool passi
                                                std::string_view datacenter) const {
   std::string out = "[";
   bool first = true;
-  for (const auto& [key, row] : nodes_) {
-    for (const auto& [id, s] : row.services) {
+  // Named references, not structured bindings: clang 14 cannot capture those in the lambdas below.
+  for (const auto& node_entry : nodes_) {
+    const auto& row = node_entry.second;
+    for (const auto& service_entry : row.services) {
+      const auto& id = service_entry.first;
+      const auto& s = service_entry.second;
       if (s.svc.name != name) continue;
       auto belongs = [&](const check_row& c) { return c.check.service_id.empty() || c.check.service_id == id; };
       if (passing_only && std::any_of(row.checks.begin(), row.checks.end(), [&](const auto& kv) {
