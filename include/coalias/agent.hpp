@@ -8,7 +8,8 @@
 //   co_await node.async_shutdown(asio::use_awaitable);  // aliases first, then remote queries
 //
 // Lifetime: `async_shutdown` completes once every task the agent owns has ended; then the agent may be
-// destroyed, before or after its io_context. Debug builds assert if an agent is destroyed with aliases still
+// destroyed, before its io_context (a remote hub's sockets and timers belong to that io_context). The agent
+// must outlive the completion of every operation started on it. Debug builds assert if an agent is destroyed with aliases still
 // running. The parts stay reachable (`state()`, `aliases()`, `remote()`) for those who compose their own.
 //
 // Thread safety: every member function may be called from any thread, concurrently.
@@ -60,19 +61,42 @@ class agent {
   /// Follows one check of this agent (see `check_watch`), on the agent's executor.
   check_watch watch(std::string check_id) { return check_watch(state_, std::move(check_id), executor_); }
 
-  /// `alias_registry::async_add`: completion signature `void(std::error_code)`; not cancellable; any thread.
+  /// Registers the alias's own check and starts the alias (see `alias_registry::async_add`).
+  ///
+  /// Completion signature: `void(std::error_code)`. Errors: `errc::alias_exists`, `errc::invalid_argument`
+  /// (a bad definition, or a remote one on an agent without a Consul configuration), `errc::unknown_service`,
+  /// `errc::shut_down`. On error nothing was registered.
+  ///
+  /// Per-operation cancellation: none; it waits only for an alias of the same ID that is being removed.
+  ///
+  /// Thread safety: any thread, concurrently with every other operation.
   template <class CompletionToken = asio::default_completion_token_t<executor_type>>
   auto async_add(alias_definition def, CompletionToken&& token = {}) {
     return aliases_.async_add(std::move(def), std::forward<CompletionToken>(token));
   }
-  /// `alias_registry::async_replace`: `void(std::error_code)`, after the old task ended; emitted cancellation
-  /// is ignored; any thread.
+
+  /// Adds the alias or replaces the one with the same ID without a flap; the new task starts only after the
+  /// old one ended (see `alias_registry::async_replace`).
+  ///
+  /// Completion signature: `void(std::error_code)`, after the old task ended. Errors: as `async_add`, except
+  /// `errc::alias_exists`.
+  ///
+  /// Per-operation cancellation: none; emitted cancellation is ignored, so completion means the old task ended.
+  ///
+  /// Thread safety: any thread; concurrent replaces of one ID chain in call order.
   template <class CompletionToken = asio::default_completion_token_t<executor_type>>
   auto async_replace(alias_definition def, CompletionToken&& token = {}) {
     return aliases_.async_replace(std::move(def), std::forward<CompletionToken>(token));
   }
-  /// `alias_registry::async_remove`: `void(std::error_code)`, after the task ended (`errc::unknown_check` if no
-  /// alias had that ID); emitted cancellation is ignored; any thread.
+
+  /// Stops the alias, waits for its end, then deregisters its check (see `alias_registry::async_remove`).
+  ///
+  /// Completion signature: `void(std::error_code)`, after the task ended. Errors: `errc::unknown_check` if no
+  /// alias had that ID.
+  ///
+  /// Per-operation cancellation: none; emitted cancellation is ignored, so completion means the task ended.
+  ///
+  /// Thread safety: any thread, concurrently with every other operation.
   template <class CompletionToken = asio::default_completion_token_t<executor_type>>
   auto async_remove(std::string check_id, CompletionToken&& token = {}) {
     return aliases_.async_remove(std::move(check_id), std::forward<CompletionToken>(token));

@@ -33,7 +33,9 @@ class alias_task;
 class alias_check {
  public:
   /// Starts a local alias (`def.target.node` empty) on a strand of `ex`. Its own check `def.check_id` should be
-  /// registered in `state` (an `alias_registry` does that); writes to an unregistered check are dropped.
+  /// registered in `state` with `type` = `alias_check_type` (an `alias_registry` does both): without that
+  /// type, other aliases count it and two aliases of each other feed each other. Writes to an unregistered
+  /// check are dropped.
   /// Throws `std::system_error(errc::invalid_argument)` for a remote target or an empty check ID.
   static alias_check start_local(const asio::any_io_executor& ex, local_state& state, alias_definition def);
 
@@ -61,9 +63,10 @@ class alias_check {
   /// Thread safety: any thread; the handler runs on its associated executor (the alias's strand by default).
   template <class CompletionToken = asio::default_completion_token_t<asio::any_io_executor>>
   auto async_stop(CompletionToken&& token = {}) {
+    // The initiation holds the task, not the handle: a deferred stop may be launched after the handle moved.
     return asio::async_initiate<CompletionToken, void(std::error_code)>(
-        [this](auto handler) {
-          stop_then(detail::make_completion<std::error_code>(std::move(handler), get_executor()));
+        [task = task_](auto handler) {
+          stop_then(task, detail::make_completion<std::error_code>(std::move(handler), executor_of(*task)));
         },
         token);
   }
@@ -72,7 +75,8 @@ class alias_check {
   friend class alias_registry;
   explicit alias_check(std::shared_ptr<detail::alias_task> task) noexcept : task_(std::move(task)) {}
   void request_stop() noexcept;
-  void stop_then(detail::completion_ptr<std::error_code> done);
+  static void stop_then(const std::shared_ptr<detail::alias_task>& task, detail::completion_ptr<std::error_code> done);
+  static const asio::any_io_executor& executor_of(const detail::alias_task& task) noexcept;
 
   std::shared_ptr<detail::alias_task> task_;
 };

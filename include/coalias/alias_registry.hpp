@@ -67,13 +67,16 @@ class alias_registry {
   /// cannot be a path segment), `errc::unknown_service` if `def.service_id` is not registered,
   /// `errc::shut_down` after shutdown. On error nothing was registered.
   ///
-  /// Per-operation cancellation: none; the operation does not wait for anything.
+  /// Per-operation cancellation: none. The operation waits only when the ID belongs to an alias being removed:
+  /// it then completes after that alias ended, and the new one starts only then.
   ///
   /// Thread safety: any thread, concurrently with every other operation.
   template <class CompletionToken = asio::default_completion_token_t<executor_type>>
   auto async_add(alias_definition def, CompletionToken&& token = {}) {
     return asio::async_initiate<CompletionToken, void(std::error_code)>(
-        [this](auto handler, alias_definition d) { start_add(std::move(d), false, completion_for(std::move(handler))); },
+        [core = core_](auto handler, alias_definition d) {
+          start_add(core, std::move(d), false, completion_for(*core, std::move(handler)));
+        },
         token, std::move(def));
   }
 
@@ -89,14 +92,17 @@ class alias_registry {
   template <class CompletionToken = asio::default_completion_token_t<executor_type>>
   auto async_replace(alias_definition def, CompletionToken&& token = {}) {
     return asio::async_initiate<CompletionToken, void(std::error_code)>(
-        [this](auto handler, alias_definition d) { start_add(std::move(d), true, completion_for(std::move(handler))); },
+        [core = core_](auto handler, alias_definition d) {
+          start_add(core, std::move(d), true, completion_for(*core, std::move(handler)));
+        },
         token, std::move(def));
   }
 
   /// Stops the alias, waits for its end, then deregisters its check (unless an add or replace took the ID over
   /// meanwhile).
   ///
-  /// Completion signature: `void(std::error_code)`. Errors: `errc::unknown_check` if no alias had that ID.
+  /// Completion signature: `void(std::error_code)`. Errors: `errc::unknown_check` if no alias had that ID
+  /// (after shutdown, none has).
   ///
   /// Per-operation cancellation: none, as `async_replace`: completion means the task has ended.
   ///
@@ -104,7 +110,9 @@ class alias_registry {
   template <class CompletionToken = asio::default_completion_token_t<executor_type>>
   auto async_remove(std::string check_id, CompletionToken&& token = {}) {
     return asio::async_initiate<CompletionToken, void(std::error_code)>(
-        [this](auto handler, std::string id) { start_remove(std::move(id), completion_for(std::move(handler))); },
+        [core = core_](auto handler, std::string id) {
+          start_remove(core, std::move(id), completion_for(*core, std::move(handler)));
+        },
         token, std::move(check_id));
   }
 
@@ -120,20 +128,24 @@ class alias_registry {
   template <class CompletionToken = asio::default_completion_token_t<executor_type>>
   auto async_shutdown(CompletionToken&& token = {}) {
     return asio::async_initiate<CompletionToken, void(std::error_code)>(
-        [this](auto handler) { start_shutdown(completion_for(std::move(handler))); }, token);
+        [core = core_](auto handler) { start_shutdown(core, completion_for(*core, std::move(handler))); }, token);
   }
 
   std::size_t size() const;
   bool contains(const std::string& check_id) const;
 
  private:
+  // Initiations hold the core, not the registry: a deferred operation may be launched after the registry moved
+  // out of reach, and an operation in flight keeps what it touches alive.
+  using core_ptr = std::shared_ptr<detail::registry_core>;
   template <class Handler>
-  completion_ptr completion_for(Handler&& handler) const {
-    return detail::make_completion<std::error_code>(std::forward<Handler>(handler), get_executor());
+  static completion_ptr completion_for(const detail::registry_core& core, Handler&& handler) {
+    return detail::make_completion<std::error_code>(std::forward<Handler>(handler), executor_of(core));
   }
-  void start_add(alias_definition def, bool replace, completion_ptr done);
-  void start_remove(std::string check_id, completion_ptr done);
-  void start_shutdown(completion_ptr done);
+  static const executor_type& executor_of(const detail::registry_core& core) noexcept;
+  static void start_add(const core_ptr& core, alias_definition def, bool replace, completion_ptr done);
+  static void start_remove(const core_ptr& core, std::string check_id, completion_ptr done);
+  static void start_shutdown(const core_ptr& core, completion_ptr done);
 
   std::shared_ptr<detail::registry_core> core_;  // shared with operations in flight
 };

@@ -55,9 +55,16 @@ class check_watch {
         wakeups_, [this](std::error_code&) { return poll(std::nullopt); }, std::forward<CompletionToken>(token));
   }
 
-  /// Waits until the check is registered with status `s`, and completes with that version.
+  /// Waits until the check is registered with status `s`, and completes with that version (at once if it
+  /// already is and this watch has not delivered that version yet).
   ///
-  /// Completion signature, cancellation and thread safety: as `async_next`.
+  /// Completion signature: `void(std::error_code, std::shared_ptr<const health_check>)`. Errors:
+  /// `asio::error::operation_aborted` when cancelled.
+  ///
+  /// Per-operation cancellation: terminal, partial and total all abandon the wait; the watch stays usable.
+  ///
+  /// Thread safety: one `async_next` or `async_until` at a time per watch; the handler never runs inside this
+  /// call.
   template <class CompletionToken = asio::default_completion_token_t<executor_type>>
   auto async_until(status s, CompletionToken&& token = {}) {
     return detail::async_wait_for_change<version>(

@@ -45,9 +45,14 @@ void alias_check::request_stop() noexcept {
   if (task_) task_->request_stop();
 }
 
-void alias_check::stop_then(detail::completion_ptr<std::error_code> done) {
-  task_->request_stop();
-  task_->when_ended([done = std::move(done)] { done->post(std::error_code{}); });
+void alias_check::stop_then(const std::shared_ptr<detail::alias_task>& task,
+                            detail::completion_ptr<std::error_code> done) {
+  task->request_stop();
+  task->when_ended([done = std::move(done)] { done->post(std::error_code{}); });
+}
+
+const asio::any_io_executor& alias_check::executor_of(const detail::alias_task& task) noexcept {
+  return task.strand();
 }
 
 }  // namespace coalias

@@ -67,7 +67,10 @@ class registry_core : public std::enable_shared_from_this<registry_core> {
       std::lock_guard lock(mutex_);
       shut_down_ = true;
       ++in_flight_;
-      for (auto& [id, e] : aliases_) tasks.push_back(e.task);
+      for (auto& [id, e] : aliases_) {
+        tasks.push_back(e.task);
+        if (e.removing) stopped_.insert_or_assign(id, e);  // which task owned the ID, for the remove in flight
+      }
       aliases_.clear();
     }
     for (auto& task : tasks) task->request_stop();
@@ -143,15 +146,15 @@ class registry_core : public std::enable_shared_from_this<registry_core> {
     return check;
   }
 
-  // After a removed task ended: deregister its check, unless an add or replace took the ID over meanwhile.
+  // After a removed task ended: deregister its check, unless an add or replace took the ID over meanwhile
+  // (before or after a shutdown took the entry).
   void deregister(const std::string& check_id, const std::shared_ptr<alias_task>& task) {
     std::lock_guard lock(mutex_);
-    const auto it = aliases_.find(check_id);
-    if (it != aliases_.end() && it->second.task == task) {
-      aliases_.erase(it);
+    for (auto* owners : {&aliases_, &stopped_}) {
+      const auto it = owners->find(check_id);
+      if (it == owners->end() || it->second.task != task) continue;
+      owners->erase(it);
       state_.remove_check(check_id);
-    } else if (it == aliases_.end() && shut_down_) {
-      state_.remove_check(check_id);  // a shutdown took the entry; after it nothing can take the ID
     }
   }
 
@@ -171,6 +174,7 @@ class registry_core : public std::enable_shared_from_this<registry_core> {
   remote_alias_factory* const remote_;
   mutable std::mutex mutex_;
   std::map<std::string, entry, std::less<>> aliases_;
+  std::map<std::string, entry, std::less<>> stopped_;  // entries shutdown took while being removed
   std::size_t in_flight_ = 0;                     // operations started and not yet completed
   std::vector<completion_ptr> drained_waiters_;  // shutdowns waiting for in_flight_ to reach 0
   bool shut_down_ = false;
@@ -191,15 +195,19 @@ alias_registry::~alias_registry() {
 
 alias_registry::executor_type alias_registry::get_executor() const noexcept { return core_->executor(); }
 
-void alias_registry::start_add(alias_definition def, bool replace, completion_ptr done) {
-  core_->add(std::move(def), replace, std::move(done));
+const alias_registry::executor_type& alias_registry::executor_of(const detail::registry_core& core) noexcept {
+  return core.executor();
 }
 
-void alias_registry::start_remove(std::string check_id, completion_ptr done) {
-  core_->remove(std::move(check_id), std::move(done));
+void alias_registry::start_add(const core_ptr& core, alias_definition def, bool replace, completion_ptr done) {
+  core->add(std::move(def), replace, std::move(done));
 }
 
-void alias_registry::start_shutdown(completion_ptr done) { core_->shutdown(std::move(done)); }
+void alias_registry::start_remove(const core_ptr& core, std::string check_id, completion_ptr done) {
+  core->remove(std::move(check_id), std::move(done));
+}
+
+void alias_registry::start_shutdown(const core_ptr& core, completion_ptr done) { core->shutdown(std::move(done)); }
 
 std::size_t alias_registry::size() const { return core_->size(); }
 

@@ -47,15 +47,15 @@ void remote_hub_impl::unsubscribe(const std::shared_ptr<node_watch>& watch, std:
 std::vector<std::shared_ptr<node_watch>> remote_hub_impl::stop_all() {
   std::lock_guard lock(mutex_);
   stopped_ = true;
-  std::vector<std::shared_ptr<node_watch>> all = std::move(retired_);
-  retired_.clear();
-  for (auto& [k, w] : watches_) all.push_back(w);
+  // Retired watches stay listed after a shutdown, so a second shutdown also waits for them (a watch that has
+  // ended completes its wait at once).
+  for (auto& [k, w] : watches_) retired_.push_back(w);
   watches_.clear();
-  for (auto& w : all) {
+  for (auto& w : retired_) {
     w->close();
     w->request_stop();
   }
-  return all;
+  return retired_;
 }
 
 std::size_t remote_hub_impl::watch_count() const {

@@ -26,7 +26,8 @@ class remote_hub_impl : public std::enable_shared_from_this<remote_hub_impl> {
   /// Any thread. Stops the watch when its last subscriber leaves.
   void unsubscribe(const std::shared_ptr<node_watch>& watch, std::uint64_t id);
 
-  /// Stops every watch; returns them, so the caller can wait for their ends.
+  /// Stops every watch; returns every watch ever stopped that may still run, so each shutdown can wait for
+  /// their ends.
   std::vector<std::shared_ptr<node_watch>> stop_all();
   std::size_t watch_count() const;
   /// True once shut down, or while no watch runs.

@@ -312,7 +312,10 @@ TEST_CASE_METHOD(local_fixture, "a storm of replaces, removes and shutdown with 
       asio::post(io, [cancel] { cancel->emit(asio::cancellation_type::terminal); });
     }
     registry.async_shutdown(asio::use_future).get();
-    CHECK(pending == 0);  // shutdown waited for every operation in flight
+    // Every operation has ended; their handlers were posted before shutdown completed, and run soon after.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (pending != 0 && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+    CHECK(pending == 0);
     // After shutdown nothing writes: flip what every alias reads and look again.
     std::vector<std::shared_ptr<const health_check>> before;
     for (int i = 0; i < ids; ++i) before.push_back(state.check("storm-" + std::to_string(i)));
@@ -328,4 +331,16 @@ TEST_CASE_METHOD(local_fixture, "a storm of replaces, removes and shutdown with 
   }
   work.reset();
   for (auto& r : runners) r.join();
+}
+
+TEST_CASE_METHOD(local_fixture, "a remove overtaken by a replace keeps the check, across a shutdown too") {
+  state.add_check(make_check("web-check", status::passing, "web"));
+  run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
+    alias_registry registry(io.get_executor(), state);
+    co_await registry.async_add(alias_of("web"), asio::use_awaitable);
+    registry.async_remove("sidecar-alias", [](std::error_code) {});
+    registry.async_replace(alias_of("web"), [](std::error_code) {});
+    co_await registry.async_shutdown(asio::use_awaitable);
+    CHECK(state.check("sidecar-alias") != nullptr);  // the replace took the ID over: its check stays
+  });
 }
