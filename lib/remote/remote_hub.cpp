@@ -37,8 +37,8 @@ void remote_hub_impl::unsubscribe(const std::shared_ptr<node_watch>& watch, std:
     const auto it = std::find_if(watches_.begin(), watches_.end(), [&](const auto& w) { return w.second == watch; });
     if (it == watches_.end()) return;  // already stopped by stop_all
     watches_.erase(it);
-    // Forget retired watches that have ended; keep the rest for shutdown to wait on.
-    std::erase_if(retired_, [](const auto& w) { return !w->done().is_open(); });
+    // Forget retired watches that are gone; keep the rest for shutdown to wait on.
+    std::erase_if(retired_, [](const auto& w) { return w.expired(); });
     retired_.push_back(watch);
   }
   watch->request_stop();  // outside the lock
@@ -51,11 +51,15 @@ std::vector<std::shared_ptr<node_watch>> remote_hub_impl::stop_all() {
   // ended completes its wait at once).
   for (auto& [k, w] : watches_) retired_.push_back(w);
   watches_.clear();
-  for (auto& w : retired_) {
-    w->close();
-    w->request_stop();
+  std::vector<std::shared_ptr<node_watch>> all;
+  for (auto& weak : retired_) {
+    if (auto w = weak.lock()) {
+      w->close();
+      w->request_stop();
+      all.push_back(std::move(w));
+    }
   }
-  return retired_;
+  return all;
 }
 
 std::size_t remote_hub_impl::watch_count() const {

@@ -49,7 +49,9 @@ class remote_hub_impl : public std::enable_shared_from_this<remote_hub_impl> {
   remote::consul_api api_;
   mutable std::mutex mutex_;
   std::map<key, std::shared_ptr<node_watch>> watches_;
-  std::vector<std::shared_ptr<node_watch>> retired_;  // stopping; kept so shutdown can wait for them
+  // Stopping or stopped, kept so every shutdown can wait for them. Weak: a watch holds the hub, and a running
+  // watch is kept alive by its own loop, so an expired one has ended.
+  std::vector<std::weak_ptr<node_watch>> retired_;
   bool stopped_ = false;
 };
 
