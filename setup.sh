@@ -34,7 +34,7 @@ configure() {
 # run_tests DIR: runs the suite and prints the closing line CI reads ("N passed, N failed").
 run_tests() {
   local dir=$1 rc=0
-  ninja -C "$dir" >&2
+  ninja -C "$dir" >&2 || return 1  # callers use `||`, which turns set -e off in here
   meson test -C "$dir" --print-errorlogs --num-processes 2 || rc=$?
   python3 - "$dir/meson-logs/testlog.json" <<'PY'
 import json, sys

@@ -114,7 +114,8 @@ TEST_CASE("destroying an owner with aliases running asserts, naming what to call
   close(err[0]);
   int wstatus = 0;
   REQUIRE(waitpid(child, &wstatus, 0) == child);
-  CHECK(WIFSIGNALED(wstatus));
+  // Aborted (TSan's runtime turns the abort into a non-zero exit): in no case a normal exit.
+  CHECK_FALSE((WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0));
   CHECK(text.find("coalias::agent destroyed with aliases running: co_await agent.async_shutdown() first") !=
         std::string::npos);
 }
