@@ -88,7 +88,12 @@ struct consul_config {
   coalias::tls_config tls;
   std::chrono::milliseconds wait{std::chrono::seconds(60)};  ///< blocking-query `wait`
   std::size_t max_body = std::size_t{16} << 20;              ///< responses above this many bytes are refused
-  std::size_t max_connections = 64;                          ///< concurrent requests to the agent
+  /// Connections to the agent at once. Consul refuses more than 200 concurrent connections per client IP
+  /// (`limits.http_max_conns_per_client`) and every process on a host shares 127.0.0.1 towards its local agent,
+  /// so the default of 8 leaves room for many processes. One connection stays reserved for non-blocking requests
+  /// (catalog look-ups); `max_connections - 1` carry blocking queries: one per watched node while the nodes fit,
+  /// else group queries on /v1/health/state/any that cover all of them (see remote_hub.hpp).
+  std::size_t max_connections = 8;
 
   consul_config() = default;  // not an aggregate: see tls_config
 };

@@ -3,7 +3,13 @@
 //
 // A `remote_hub` talks to one Consul agent. Aliases of the same node with the same token share one blocking
 // query (a "watch"), whose answers fan out to each alias's own aggregation; a watch starts with its first
-// subscriber and ends with its last, so 10,000 aliases over 100 nodes hold 100 queries, not 10,000.
+// subscriber and ends with its last, so 10,000 aliases over 100 nodes need 100 watches, not 10,000.
+//
+// Connections: at most `consul_config::max_connections` (default 8), one kept for non-blocking requests. While
+// at most `max_connections - 1` (token, node) pairs are watched, each has its own blocking query on
+// /v1/health/node/<node>; beyond that, at most `max_connections - 1` group queries on /v1/health/state/any with
+// a filter naming their share of the nodes cover them all, so no node waits for a connection. Groups re-form
+// (cancelled and re-issued, first without blocking) when watches start or end. See the README for the costs.
 //
 // Lifetime: `async_shutdown` completes once every watch has ended; shut the aliases that use the hub down first
 // (an `agent` does both, in that order). Debug builds assert if a hub is destroyed with watches running.

@@ -77,6 +77,30 @@ std::string health_node_url(const consul_config& c, std::string_view node, std::
   return url;
 }
 
+std::string health_state_url(const consul_config& c, std::string_view state, std::string_view filter,
+                             std::uint64_t index, std::chrono::nanoseconds wait) {
+  std::string url = endpoint(c, "/v1/health/state/", state);
+  if (!filter.empty()) {
+    url += "&filter=";
+    append_query_value(url, filter);
+  }
+  if (index > 0) {
+    url += "&index=" + std::to_string(index);
+    if (wait.count() > 0) url += "&wait=" + format_wait(wait);
+  }
+  append_scope(url, c);
+  return url;
+}
+
+void append_bexpr_string(std::string& out, std::string_view value) {
+  out += '"';
+  for (const char ch : value) {
+    if (ch == '"' || ch == '\\') out += '\\';
+    out += ch;
+  }
+  out += '"';
+}
+
 std::string catalog_node_url(const consul_config& c, std::string_view node) {
   std::string url = endpoint(c, "/v1/catalog/node/", node);
   append_scope(url, c);

@@ -33,6 +33,14 @@ void append_query_value(std::string& out, std::string_view value);
 std::string health_node_url(const consul_config& config, std::string_view node, std::uint64_t index,
                             std::chrono::nanoseconds wait);
 
+/// `<base>/v1/health/state/<state>?stale&filter=<filter>[&index=N&wait=Nms][&dc=..][&ns=..][&partition=..]`, the
+/// filter percent-encoded (omitted when empty); `index` and `wait` as for `health_node_url`.
+std::string health_state_url(const consul_config& config, std::string_view state, std::string_view filter,
+                             std::uint64_t index, std::chrono::nanoseconds wait);
+
+/// Appends `value` to `out` as a go-bexpr double-quoted string: `"` and `\` escaped with a backslash.
+void append_bexpr_string(std::string& out, std::string_view value);
+
 /// `<base>/v1/catalog/node/<node>?stale[&dc=..][&ns=..][&partition=..]`. Throws like `health_node_url`.
 std::string catalog_node_url(const consul_config& config, std::string_view node);
 

@@ -95,13 +95,27 @@ asio::awaitable<call_outcome> consul_api::get(http::request req, const std::stri
   co_return call_outcome{};
 }
 
+std::size_t consul_api::blocking_slots() const noexcept { return blocking_slot_count(config_.max_connections); }
+
 asio::awaitable<call_outcome> consul_api::health_node(const std::string& node, const std::string& token,
                                                       std::uint64_t index, consul_json_parser& parser,
                                                       health_answer& out) {
   std::string url;
   if (const auto bad = consul::append_path_segment(url, node))
     co_return call_outcome{bad, "Invalid node name"};
-  url = consul::health_node_url(config_, node, index, config_.wait);
+  url = consul::health_node_url(config_, node, index, config_.wait);  // named: g++ 12 and co_await temporaries
+  co_return co_await health_get(std::move(url), token, index, parser, out);
+}
+
+asio::awaitable<call_outcome> consul_api::health_state_any(const std::string& filter, const std::string& token,
+                                                           std::uint64_t index, consul_json_parser& parser,
+                                                           health_answer& out) {
+  auto url = consul::health_state_url(config_, "any", filter, index, config_.wait);  // named, as above
+  co_return co_await health_get(std::move(url), token, index, parser, out);
+}
+
+asio::awaitable<call_outcome> consul_api::health_get(std::string url, const std::string& token, std::uint64_t index,
+                                                     consul_json_parser& parser, health_answer& out) {
   slot_guard slot;
   if (index > 0) {
     co_await blocking_slots_.async_receive(asio::use_awaitable);  // cancellable: nothing is held until it completes

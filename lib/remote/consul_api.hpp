@@ -54,6 +54,14 @@ class consul_api {
   asio::awaitable<call_outcome> health_node(const std::string& node, const std::string& token, std::uint64_t index,
                                             consul_json_parser& parser, health_answer& out);
 
+  /// GET /v1/health/state/any?filter=<filter>, blocking on `index` when it is positive: the checks of every node
+  /// the filter names, in one answer. Throws only on cancellation.
+  asio::awaitable<call_outcome> health_state_any(const std::string& filter, const std::string& token,
+                                                 std::uint64_t index, consul_json_parser& parser, health_answer& out);
+
+  /// The blocking queries that may be held at once: max_connections - 1 (at least 1).
+  std::size_t blocking_slots() const noexcept;
+
   /// GET /v1/catalog/node/<node>. Throws only on cancellation.
   asio::awaitable<call_outcome> catalog_node(const std::string& node, const std::string& token,
                                              consul_json_parser& parser, coalias::catalog_node& out);
@@ -61,6 +69,9 @@ class consul_api {
  private:
   http::request make_request(std::string url, const std::string& token, std::chrono::milliseconds timeout) const;
   asio::awaitable<call_outcome> get(http::request req, const std::string& token, http::response& out);
+  // A health endpoint's answer (a JSON array of checks and X-Consul-Index), through a blocking slot if `index` > 0.
+  asio::awaitable<call_outcome> health_get(std::string url, const std::string& token, std::uint64_t index,
+                                           consul_json_parser& parser, health_answer& out);
 
   std::chrono::milliseconds timeout_for(std::uint64_t index) const;
 

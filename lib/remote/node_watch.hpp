@@ -1,13 +1,16 @@
-// One shared blocking query on /v1/health/node/<node>: its answers fan out to every subscribed alias.
+// What is known of one (token, node) pair, shared by every alias of that node: each answer that covers the node
+// (its own query on /v1/health/node/<node>, or its share of a group query) fans out to every subscribed alias.
+// The loops that read Consul are in watch_loops.hpp; exactly one of them owns a watch at a time.
 #pragma once
 
-#include "core/structured_task.hpp"
 #include "remote/consul_api.hpp"
 
 #include <coalias/aggregate.hpp>
 #include <coalias/consul_json.hpp>
 #include <coalias/remote_hub.hpp>
 #include <coalias/wake_channel.hpp>
+
+#include <asio/awaitable.hpp>
 
 #include <cstdint>
 #include <map>
@@ -34,11 +37,28 @@ std::optional<remote_evaluation> evaluate(const node_snapshot& snap, const alias
 
 class remote_hub_impl;
 
-class node_watch final : public structured_task {
+class node_watch final {
  public:
-  /// Keeps `hub` (and so the HTTP client) alive until the loop has ended.
-  node_watch(const asio::any_io_executor& ex, std::shared_ptr<remote_hub_impl> hub, std::string node,
-             std::string token);
+  /// Keeps `hub` (and so the HTTP client, for catalog look-ups) alive.
+  node_watch(std::shared_ptr<remote_hub_impl> hub, std::string node, std::string token);
+  node_watch(const node_watch&) = delete;
+  node_watch& operator=(const node_watch&) = delete;
+
+  const std::string& node() const noexcept { return node_; }
+  /// The node name lower-cased: Consul compares node names case-insensitively.
+  const std::string& node_key() const noexcept { return node_key_; }
+  const std::string& token() const noexcept { return token_; }
+
+  /// Hands the watch to loop `loop`: from now on only its answers are published. Any thread.
+  void set_owner(std::uint64_t loop);
+
+  /// A good answer read by loop `loop`, `checks` being this node's rows: publishes it if it changes anything,
+  /// asking the catalog first when an aliased service (or the node) has no checks. Runs on the caller's executor.
+  /// Throws only on cancellation.
+  asio::awaitable<void> absorb(std::uint64_t loop, std::vector<health_check> checks, std::uint64_t index,
+                               consul_json_parser& parser);
+  /// A failed request of loop `loop`: one more consecutive failure, with `error` as its reason.
+  void absorb_failure(std::uint64_t loop, const std::string& error);
 
   /// Any thread. `ch` is woken on every published change until `unsubscribe`.
   std::uint64_t subscribe(wake_channel& ch, const std::string& service_id);
@@ -57,16 +77,15 @@ class node_watch final : public structured_task {
     std::string service_id;
   };
 
-  asio::awaitable<void> run() override;
   asio::awaitable<std::optional<catalog_node>> lookup_catalog(consul_json_parser& parser);
   bool needs_catalog(const std::vector<health_check>& checks) const;
-  std::chrono::milliseconds backoff(int failures);
-  void publish(node_snapshot next);
+  void publish(std::uint64_t loop, node_snapshot next);
 
   const std::shared_ptr<remote_hub_impl> hub_;
   remote::consul_api& api_;
   const remote_options& options_;
   const std::string node_;
+  const std::string node_key_;
   const std::string token_;
 
   mutable std::mutex mutex_;
@@ -75,7 +94,7 @@ class node_watch final : public structured_task {
   std::uint64_t next_id_ = 1;
   bool closed_ = false;
   std::shared_ptr<const node_snapshot> snapshot_ = std::make_shared<const node_snapshot>();
-  std::uint64_t jitter_state_;
+  std::uint64_t owner_ = 0;  // the loop whose answers are published; a retired loop's late answers are dropped
 };
 
 }  // namespace coalias::detail

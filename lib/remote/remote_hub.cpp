@@ -5,6 +5,8 @@
 
 #include <coalias/error.hpp>
 
+#include <asio/post.hpp>
+
 #include <algorithm>
 #include <cassert>
 
@@ -23,40 +25,117 @@ std::pair<std::shared_ptr<node_watch>, std::uint64_t> remote_hub_impl::subscribe
   if (stopped_) throw std::system_error(errc::shut_down, "remote hub");
   auto& watch = watches_[key{effective_token(token), std::move(lowered)}];
   if (!watch) {
-    watch = std::make_shared<node_watch>(executor_, shared_from_this(), node, effective_token(token));
-    watch->start();
+    watch = std::make_shared<node_watch>(shared_from_this(), node, effective_token(token));
+    schedule_replan();
   }
   const auto id = watch->subscribe(ch, service_id);
   return {watch, id};
 }
 
 void remote_hub_impl::unsubscribe(const std::shared_ptr<node_watch>& watch, std::uint64_t id) {
-  {
-    std::lock_guard lock(mutex_);
-    if (watch->unsubscribe(id) > 0) return;
-    const auto it = std::find_if(watches_.begin(), watches_.end(), [&](const auto& w) { return w.second == watch; });
-    if (it == watches_.end()) return;  // already stopped by stop_all
-    watches_.erase(it);
-    // Forget retired watches that are gone; keep the rest for shutdown to wait on.
-    std::erase_if(retired_, [](const auto& w) { return w.expired(); });
-    retired_.push_back(watch);
+  std::lock_guard lock(mutex_);
+  if (watch->unsubscribe(id) > 0) return;
+  const auto it = std::find_if(watches_.begin(), watches_.end(), [&](const auto& w) { return w.second == watch; });
+  if (it == watches_.end()) return;  // already stopped by stop_all
+  watches_.erase(it);
+  // A node's own loop stops at once; groups re-form with the next re-plan.
+  if (const auto loop = node_loops_.find(watch.get()); loop != node_loops_.end()) {
+    retire(loop->second);
+    node_loops_.erase(loop);
   }
-  watch->request_stop();  // outside the lock
+  schedule_replan();
 }
 
-std::vector<std::shared_ptr<node_watch>> remote_hub_impl::stop_all() {
+void remote_hub_impl::retire(std::shared_ptr<structured_task> loop) {
+  loop->request_stop();  // posted, never inline
+  // Forget retired loops that have ended; keep the rest for shutdown to wait on.
+  std::erase_if(retired_, [](const auto& l) { return l.expired(); });
+  retired_.push_back(std::move(loop));
+}
+
+void remote_hub_impl::schedule_replan() {
+  if (replan_posted_ || stopped_) return;
+  replan_posted_ = true;
+  // Posted: a burst of subscriptions (a registry adding thousands of aliases) re-forms the groups once.
+  asio::post(executor_, [self = shared_from_this()] { self->replan(); });
+}
+
+void remote_hub_impl::replan() {
+  std::lock_guard lock(mutex_);
+  replan_posted_ = false;
+  if (stopped_) return;
+  const std::size_t slots = api_.blocking_slots();
+  if (watches_.size() <= slots) {
+    // Per-node mode: every watch has its own blocking query, which wakes only when its node changes.
+    for (auto& [token, set] : groups_)
+      for (auto& loop : set.loops) retire(loop);
+    groups_.clear();
+    for (const auto& [k, watch] : watches_) {
+      if (node_loops_.contains(watch.get())) continue;
+      const auto id = next_loop_id_++;
+      watch->set_owner(id);
+      auto loop = std::make_shared<node_loop>(executor_, shared_from_this(), id, watch);
+      loop->start();
+      node_loops_.emplace(watch.get(), std::move(loop));
+    }
+    return;
+  }
+  // Group mode: the blocking slots are shared out between the tokens, each token's nodes between its groups.
+  for (auto& [watch, loop] : node_loops_) retire(loop);
+  node_loops_.clear();
+  std::map<std::string, std::vector<std::shared_ptr<node_watch>>> by_token;
+  for (const auto& [k, watch] : watches_) by_token[k.first].push_back(watch);
+  for (auto it = groups_.begin(); it != groups_.end();) {
+    if (by_token.contains(it->first)) {
+      ++it;
+      continue;
+    }
+    for (auto& loop : it->second.loops) retire(loop);
+    it = groups_.erase(it);
+  }
+  const std::size_t per_token = std::max<std::size_t>(1, slots / by_token.size());
+  for (const auto& [token, watches] : by_token) {
+    std::vector<node_watch*> members;
+    members.reserve(watches.size());
+    for (const auto& w : watches) members.push_back(w.get());
+    const std::size_t n = watches.size();
+    const std::size_t k = std::min(per_token, n);
+    auto& set = groups_[token];
+    if (set.members == members && set.loops.size() == k) continue;  // unchanged: keep the held queries
+    // Re-form: the old loops are cancelled (their transfers aborted) and the new ones start with a non-blocking
+    // read, so a change made meanwhile is seen; a late answer of an old loop is no longer published.
+    for (auto& loop : set.loops) retire(loop);
+    set.loops.clear();
+    set.members = std::move(members);
+    for (std::size_t g = 0; g < k; ++g) {
+      std::vector<std::shared_ptr<node_watch>> share(watches.begin() + static_cast<std::ptrdiff_t>(g * n / k),
+                                                     watches.begin() + static_cast<std::ptrdiff_t>((g + 1) * n / k));
+      const auto id = next_loop_id_++;
+      for (const auto& w : share) w->set_owner(id);
+      auto loop = std::make_shared<group_loop>(executor_, shared_from_this(), id, token, std::move(share));
+      loop->start();
+      set.loops.push_back(std::move(loop));
+    }
+  }
+}
+
+std::vector<std::shared_ptr<structured_task>> remote_hub_impl::stop_all() {
   std::lock_guard lock(mutex_);
   stopped_ = true;
-  // Retired watches stay listed after a shutdown, so a second shutdown also waits for them (a watch that has
+  // Retired loops stay listed after a shutdown, so a second shutdown also waits for them (a loop that has
   // ended completes its wait at once).
-  for (auto& [k, w] : watches_) retired_.push_back(w);
+  for (auto& [k, w] : watches_) w->close();
   watches_.clear();
-  std::vector<std::shared_ptr<node_watch>> all;
+  for (auto& [w, loop] : node_loops_) retired_.push_back(loop);
+  node_loops_.clear();
+  for (auto& [token, set] : groups_)
+    for (auto& loop : set.loops) retired_.push_back(loop);
+  groups_.clear();
+  std::vector<std::shared_ptr<structured_task>> all;
   for (auto& weak : retired_) {
-    if (auto w = weak.lock()) {
-      w->close();
-      w->request_stop();
-      all.push_back(std::move(w));
+    if (auto loop = weak.lock()) {
+      loop->request_stop();
+      all.push_back(std::move(loop));
     }
   }
   return all;

@@ -1,8 +1,12 @@
-// The hub's shared state: the Consul API client and the watches, keyed by (token, node).
+// The hub's shared state: the Consul API client, the watches keyed by (token, node), and the loops that read
+// Consul for them. While at most `blocking_slots()` pairs are watched, each has its own node_loop; beyond that
+// the nodes of each token are split into balanced group_loops, at most `blocking_slots()` in all (at least one per
+// token), so no node's query waits for a connection behind held ones.
 #pragma once
 
 #include "remote/consul_api.hpp"
 #include "remote/node_watch.hpp"
+#include "remote/watch_loops.hpp"
 
 #include <coalias/remote_hub.hpp>
 
@@ -26,9 +30,9 @@ class remote_hub_impl : public std::enable_shared_from_this<remote_hub_impl> {
   /// Any thread. Stops the watch when its last subscriber leaves.
   void unsubscribe(const std::shared_ptr<node_watch>& watch, std::uint64_t id);
 
-  /// Stops every watch; returns every watch ever stopped that may still run, so each shutdown can wait for
-  /// their ends.
-  std::vector<std::shared_ptr<node_watch>> stop_all();
+  /// Closes every watch and stops every loop; returns every loop ever stopped that may still run, so each
+  /// shutdown can wait for their ends.
+  std::vector<std::shared_ptr<structured_task>> stop_all();
   std::size_t watch_count() const;
   /// True once shut down, or while no watch runs.
   bool idle() const;
@@ -44,14 +48,31 @@ class remote_hub_impl : public std::enable_shared_from_this<remote_hub_impl> {
  private:
   using key = std::pair<std::string, std::string>;  // token, lower-cased node (Consul compares node names so)
 
+  // The groups of one token: the watches they cover, in order, and their loops.
+  struct group_set {
+    std::vector<node_watch*> members;
+    std::vector<std::shared_ptr<group_loop>> loops;
+  };
+
+  // Called with mutex_ held: re-plans the loops once, after the current burst of (un)subscriptions.
+  void schedule_replan();
+  // Starts, stops and re-forms loops to match the watches: per-node loops or groups.
+  void replan();
+  // Called with mutex_ held: stops `loop` and keeps it for shutdown to wait on.
+  void retire(std::shared_ptr<structured_task> loop);
+
   asio::any_io_executor executor_;
   const remote_options options_;
   remote::consul_api api_;
   mutable std::mutex mutex_;
   std::map<key, std::shared_ptr<node_watch>> watches_;
-  // Stopping or stopped, kept so every shutdown can wait for them. Weak: a watch holds the hub, and a running
-  // watch is kept alive by its own loop, so an expired one has ended.
-  std::vector<std::weak_ptr<node_watch>> retired_;
+  std::map<node_watch*, std::shared_ptr<node_loop>> node_loops_;  // per-node mode
+  std::map<std::string, group_set> groups_;                       // group mode, by token
+  // Stopping or stopped, kept so every shutdown can wait for them. Weak: a loop holds the hub, and a running
+  // loop is kept alive by its own coroutine, so an expired one has ended.
+  std::vector<std::weak_ptr<structured_task>> retired_;
+  std::uint64_t next_loop_id_ = 1;
+  bool replan_posted_ = false;
   bool stopped_ = false;
 };
 

@@ -22,7 +22,8 @@ namespace {
 using namespace asio::experimental::awaitable_operators;
 using clock = std::chrono::steady_clock;
 
-constexpr std::size_t max_head_bytes = 64 * 1024;
+// Go net/http's DefaultMaxHeaderBytes, which Consul keeps: request line and headers (a group query's filter is long).
+constexpr std::size_t max_head_bytes = 1024 * 1024;
 constexpr std::size_t max_body_bytes = 1024 * 1024;
 constexpr std::string_view malformed_default = "[{\"Node\":\"broken\",\"CheckID\":}]";
 

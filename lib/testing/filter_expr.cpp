@@ -1,6 +1,7 @@
 #include "filter_expr.hpp"
 
 #include <algorithm>
+#include <unordered_set>
 
 namespace coalias::testing::detail {
 
@@ -9,6 +10,9 @@ struct filter_expr::node {
   std::string selector;
   std::string value;
   std::vector<std::shared_ptr<const node>> children;
+  // An `or` of `==` on one selector (`Node == "a" or Node == "b" ...`, a client's group query) is looked up in a
+  // set rather than compared term by term, so a filter naming thousands of nodes costs one lookup per record.
+  std::unordered_set<std::string> any_of_values;
 };
 
 namespace {
@@ -61,6 +65,13 @@ class parser {
     auto n = std::make_shared<node>();
     n->what = k;
     n->children = std::move(items);
+    const auto same_equal = [&](const node_ptr& c) {
+      return c && c->what == node::kind::equal && c->selector == n->children.front()->selector;
+    };
+    if (k == node::kind::any_of && std::all_of(n->children.begin(), n->children.end(), same_equal)) {
+      n->selector = n->children.front()->selector;
+      for (const auto& c : n->children) n->any_of_values.insert(c->value);
+    }
     return n;
   }
   node_ptr or_expr() { return combine(node::kind::any_of, and_expr(), &parser::and_expr, "or"); }
@@ -146,6 +157,8 @@ bool eval(const node& n, const field_reader& read) {
     case node::kind::all_of:
       return std::all_of(n.children.begin(), n.children.end(), [&](const node_ptr& c) { return eval(*c, read); });
     case node::kind::any_of:
+      if (!n.any_of_values.empty())
+        return n.any_of_values.contains(std::string(read(n.selector).value_or(std::string_view())));
       return std::any_of(n.children.begin(), n.children.end(), [&](const node_ptr& c) { return eval(*c, read); });
   }
   return false;

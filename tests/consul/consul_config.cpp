@@ -57,7 +57,7 @@ TEST_CASE("a default config matches Consul's local agent defaults") {
   CHECK(c.token.empty());
   CHECK(c.wait == 60s);
   CHECK(c.max_body == 16u * 1024 * 1024);
-  CHECK(c.max_connections == 64);
+  CHECK(c.max_connections == 8);
   CHECK(c.tls.verify);
 }
 
@@ -181,7 +181,7 @@ TEST_CASE("describe() shows the settings but never the token") {
   c.tls.ca_file = "/ca.pem";
   const auto d = coalias::describe(c);
   CHECK(d == "address=https://consul:8501 tls_verify=true ca_file=/ca.pem dc=dc2 wait=60000ms max_body=16777216 "
-             "max_connections=64 token=<set>");
+             "max_connections=8 token=<set>");
   CHECK_THAT(d, !Catch::Contains(secret));
   CHECK_THAT(coalias::describe(consul_config()), Catch::EndsWith("token=<none>"));
 }

@@ -1,0 +1,176 @@
+// Remote aliases at cluster scale: more watched nodes than blocking slots, every flip seen within the connection
+// budget; groups that re-form as aliases come and go; switching between per-node and group queries; failures of
+// a group query.
+#include <coalias/remote_hub.hpp>
+
+#include <coalias/alias_registry.hpp>
+
+#include "coro_test.hpp"
+#include "remote_fixture.hpp"
+
+#include <asio/post.hpp>
+#include <asio/use_awaitable.hpp>
+
+#include <string>
+#include <vector>
+
+using namespace coalias;
+using namespace coalias::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::string node_name(int i) { return "node-" + std::to_string(i); }
+std::string alias_name(int i) { return "alias-" + std::to_string(i); }
+
+// Node `node_name(i)` with serfHealth and service svc with one check, both passing.
+void add_node(testing::consul_test_server& server, int i) {
+  server.add_service(node_name(i), {"svc", "svc"});
+  server.set_check(remote_check(node_name(i), "serfHealth", status::passing, "", "alive", "Serf Health Status"));
+  server.set_check(remote_check(node_name(i), "service:svc", status::passing, "svc", "up", "svc check"));
+}
+
+// Adds the alias of node i and waits until it passes.
+asio::awaitable<void> add_alias(remote_session& session, local_state& state, asio::io_context& io, int i) {
+  check_watch watch(state, alias_name(i), io.get_executor());
+  co_await session.registry.async_add(remote_fixture::remote_alias(node_name(i), "svc", alias_name(i)),
+                                      asio::use_awaitable);
+  co_await expect_check(watch, status::passing, "All checks passing.");
+}
+
+// Flips node i's service check to critical and waits for its alias to show it, then back to passing.
+asio::awaitable<void> flip(testing::consul_test_server& server, local_state& state, asio::io_context& io, int i) {
+  check_watch watch(state, alias_name(i), io.get_executor());
+  server.update_check_status(node_name(i), "service:svc", status::critical, "down");
+  co_await expect_check(watch, status::critical, "Aliased check \"svc check\" failing: down");
+  server.update_check_status(node_name(i), "service:svc", status::passing, "up");
+  co_await expect_check(watch, status::passing, "All checks passing.");
+}
+
+// The recent requests to /v1/health/state whose filter names node i.
+std::size_t state_requests_naming(const testing::consul_test_server& server, int i) {
+  const auto quoted = "%22" + node_name(i) + "%22";
+  std::size_t n = 0;
+  for (const auto& r : server.recent_requests())
+    if (r.target.starts_with("/v1/health/state/any") && r.target.find(quoted) != std::string::npos) ++n;
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE_METHOD(remote_fixture, "300 nodes over 8 connections: every flip is seen, the first and last included") {
+  constexpr int nodes = 300;
+  for (int i = 0; i < nodes; ++i) add_node(server, i);
+  auto cfg = config();  // max_connections: the default
+  cfg.wait = 2s;
+  REQUIRE(cfg.max_connections == 8);
+  run_coro(
+      [&](asio::io_context& io) -> asio::awaitable<void> {
+        remote_session session(io, state, cfg, fast());
+        for (int i = 0; i < nodes; ++i)
+          co_await session.registry.async_add(remote_alias(node_name(i), "svc", alias_name(i)), asio::use_awaitable);
+        for (int i = 0; i < nodes; ++i) {
+          check_watch watch(state, alias_name(i), io.get_executor());
+          co_await expect_check(watch, status::passing, "All checks passing.");
+        }
+        CHECK(session.hub.watch_count() == nodes);
+        server.reset_peak_connections();
+        for (const int i : {0, 1, 73, 150, 151, 222, 298, 299}) {
+          co_await flip(server, state, io, i);
+          CHECK(server.held_queries() <= 7);
+          CHECK(server.open_connections() <= 8);
+        }
+        CHECK(server.peak_connections() <= 8);
+        co_await session.close();
+      },
+      60s);
+}
+
+TEST_CASE_METHOD(remote_fixture, "groups re-form as aliases of new nodes arrive and leave, without losing a flip") {
+  constexpr int nodes = 30;
+  for (int i = 0; i < nodes + 5; ++i) add_node(server, i);
+  run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
+    remote_session session(io, state, config(), fast());
+    for (int i = 0; i < nodes; ++i) co_await add_alias(session, state, io, i);
+    co_await flip(server, state, io, 7);
+
+    // New nodes join while the group queries are held: each one's flips are seen.
+    for (int i = nodes; i < nodes + 5; ++i) {
+      co_await add_alias(session, state, io, i);
+      co_await flip(server, state, io, i);
+    }
+    CHECK(session.hub.watch_count() == nodes + 5);
+
+    // Aliases leave: the groups shrink, and the removed nodes' flips write nothing.
+    for (const int i : {3, nodes + 2}) co_await session.registry.async_remove(alias_name(i), asio::use_awaitable);
+    CHECK(session.hub.watch_count() == nodes + 3);
+    co_await flip(server, state, io, 4);  // the groups have re-formed by the time a flip is seen
+    server.clear_request_log();
+    for (const int i : {3, nodes + 2}) server.update_check_status(node_name(i), "service:svc", status::critical, "x");
+    co_await flip(server, state, io, nodes + 4);
+    CHECK(state.check(alias_name(3)) == nullptr);
+    CHECK(state.check(alias_name(nodes + 2)) == nullptr);
+    CHECK(state_requests_naming(server, 3) == 0);
+    CHECK(state_requests_naming(server, nodes + 2) == 0);
+    CHECK(state_requests_naming(server, nodes + 4) > 0);
+    CHECK(server.held_queries() <= 7);
+    co_await session.close();
+  });
+}
+
+TEST_CASE_METHOD(remote_fixture, "from per-node queries to groups and back, every flip is seen") {
+  for (int i = 0; i < 20; ++i) add_node(server, i);
+  run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
+    remote_session session(io, state, config(), fast());
+    for (int i = 0; i < 3; ++i) co_await add_alias(session, state, io, i);
+    for (int i = 0; i < 3; ++i) co_await flip(server, state, io, i);
+    CHECK(server.requests_to(testing::endpoint::health_state) == 0);  // per-node queries only
+
+    for (int i = 3; i < 20; ++i) co_await add_alias(session, state, io, i);
+    for (const int i : {0, 2, 9, 19}) co_await flip(server, state, io, i);
+    CHECK(server.requests_to(testing::endpoint::health_state) > 0);
+    CHECK(server.held_queries() <= 7);
+
+    for (int i = 3; i < 20; ++i) co_await session.registry.async_remove(alias_name(i), asio::use_awaitable);
+    CHECK(session.hub.watch_count() == 3);
+    for (int i = 0; i < 3; ++i) co_await flip(server, state, io, i);
+    // Back in per-node mode: once the loops have settled, only per-node queries are held.
+    const auto state_requests = server.requests_to(testing::endpoint::health_state);
+    for (int i = 0; i < 3; ++i) co_await flip(server, state, io, i);
+    CHECK(server.requests_to(testing::endpoint::health_state) == state_requests);
+    co_await session.close();
+  });
+}
+
+TEST_CASE_METHOD(remote_fixture, "a failing group query: silent once, then critical for every alias, and recovery") {
+  constexpr int nodes = 12;
+  for (int i = 0; i < nodes; ++i) add_node(server, i);
+  run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
+    remote_session session(io, state, config(), fast());
+    for (int i = 0; i < nodes; ++i) co_await add_alias(session, state, io, i);
+
+    // One failure of a group query is silent: the next (non-blocking) read succeeds and shows the flip.
+    server.inject(testing::fault::no_leader().on_path("/v1/health/state/"));
+    co_await flip(server, state, io, 5);
+    CHECK(server.faults_injected() == 1);
+    for (int i = 0; i < nodes; ++i) CHECK(state.check(alias_name(i))->status == status::passing);
+
+    // A persistent failure: every alias becomes critical with Consul's message.
+    server.inject(testing::fault::no_leader().on_path("/v1/health/state/").persistent());
+    server.update_check_status(node_name(0), "serfHealth", status::passing, "wake the group queries");
+    const std::string failed =
+        "Failure checking aliased node or service: Unexpected response code: 500 (No cluster leader)";
+    for (int i = 0; i < nodes; ++i) {
+      check_watch watch(state, alias_name(i), io.get_executor());
+      co_await expect_check(watch, status::critical, failed);
+    }
+    // Recovery shows as soon as the agent answers again.
+    server.clear_faults();
+    for (int i = 0; i < nodes; ++i) {
+      check_watch watch(state, alias_name(i), io.get_executor());
+      co_await expect_check(watch, status::passing, "All checks passing.");
+    }
+    co_await flip(server, state, io, nodes - 1);
+    co_await session.close();
+  });
+}
