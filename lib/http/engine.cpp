@@ -1,5 +1,7 @@
 #include "http/engine.hpp"
 
+#include <unistd.h>
+
 #include <coalias/error.hpp>
 
 #include <asio/dispatch.hpp>
@@ -58,6 +60,9 @@ void engine::do_start(std::uint64_t id, request req, std::unique_ptr<completion>
   auto t = std::make_unique<transfer>(id, std::move(done));
   if (shut_down_) return t->fail(asio::error::operation_aborted);
   if (auto ec = t->setup(req)) return t->fail(ec);
+  // The engine closes curl's sockets itself, so a socket always leaves epoll before its fd number can be reused.
+  curl_easy_setopt(t->easy(), CURLOPT_CLOSESOCKETFUNCTION, &engine::on_close_socket);
+  curl_easy_setopt(t->easy(), CURLOPT_CLOSESOCKETDATA, this);
   if (curl_multi_add_handle(multi_, t->easy()) != CURLM_OK) return t->fail(errc::transport);
   transfers_.emplace(id, std::move(t));  // curl's timer callback kicks the transfer off
 }
@@ -96,6 +101,18 @@ void engine::release_sockets() {
     s->released = true;
     s->descriptor.release();  // deregisters and aborts its waits; curl closes the fd
   }
+}
+
+// curl may close a connection's socket without a CURL_POLL_REMOVE first (a cancelled transfer, the connection
+// cache): deregistering afterwards would touch an fd number another thread may already have reused.
+int engine::on_close_socket(void* self, curl_socket_t fd) {
+  auto& e = *static_cast<engine*>(self);
+  if (auto it = e.sockets_.find(fd); it != e.sockets_.end()) {
+    it->second->released = true;
+    it->second->descriptor.release();
+    e.sockets_.erase(it);
+  }
+  return ::close(fd);
 }
 
 int engine::on_socket(CURL*, curl_socket_t fd, int what, void* self, void*) {

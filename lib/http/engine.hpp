@@ -51,6 +51,7 @@ class engine : public std::enable_shared_from_this<engine> {
   using socket_ptr = std::shared_ptr<watched_socket>;
 
   static int on_socket(CURL* easy, curl_socket_t fd, int what, void* self, void* socket_data);
+  static int on_close_socket(void* self, curl_socket_t fd);
   static int on_timer(CURLM* multi, long timeout_ms, void* self);
 
   void do_start(std::uint64_t id, request req, std::unique_ptr<completion> done);
