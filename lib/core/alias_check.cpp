@@ -48,7 +48,9 @@ void alias_check::request_stop() noexcept {
 void alias_check::stop_then(const std::shared_ptr<detail::alias_task>& task,
                             detail::completion_ptr<std::error_code> done) {
   task->request_stop();
-  task->when_ended([done = std::move(done)] { done->post(std::error_code{}); });
+  // The latch completes as a handler on the task's strand, never inside async_stop: dispatching is safe, and
+  // saves a hop when the caller's handler runs on that strand too.
+  task->when_ended([done = std::move(done)] { done->dispatch(std::error_code{}); });
 }
 
 const asio::any_io_executor& alias_check::executor_of(const detail::alias_task& task) noexcept {

@@ -6,6 +6,7 @@
 
 #include <asio/associated_cancellation_slot.hpp>
 #include <asio/associated_executor.hpp>
+#include <asio/dispatch.hpp>
 #include <asio/execution/outstanding_work.hpp>
 #include <asio/post.hpp>
 #include <asio/prefer.hpp>
@@ -23,6 +24,9 @@ class completion {
   /// Posts the handler with `args` to its associated executor, never running it inline; call at most once.
   /// Destroying a completion that was never posted destroys the handler without invoking it.
   virtual void post(Args... args) = 0;
+  /// Like `post`, but runs the handler inline when the calling thread already runs in its executor. Only for
+  /// callers that are themselves handlers, so never inside the initiating function.
+  virtual void dispatch(Args... args) = 0;
 };
 
 template <class... Args>
@@ -35,15 +39,18 @@ class completion_for final : public completion<Args...> {
       : handler_(std::move(handler)),
         work_(asio::prefer(asio::get_associated_executor(handler_, io_ex), asio::execution::outstanding_work.tracked)) {}
 
-  void post(Args... args) override {
-    asio::post(work_, [h = std::move(handler_), ... args = std::move(args)]() mutable {
+  void post(Args... args) override { asio::post(work_, invoker(std::move(args)...)); }
+  void dispatch(Args... args) override { asio::dispatch(work_, invoker(std::move(args)...)); }
+
+ private:
+  auto invoker(Args... args) {
+    return [h = std::move(handler_), ... args = std::move(args)]() mutable {
       // The slot belongs to the handler's context: clear it there, where it is also emitted.
       asio::get_associated_cancellation_slot(h).clear();
       std::move(h)(std::move(args)...);
-    });
+    };
   }
 
- private:
   using work_executor = std::decay_t<decltype(asio::prefer(
       std::declval<asio::associated_executor_t<Handler, IoExecutor>>(), asio::execution::outstanding_work.tracked))>;
 
