@@ -78,7 +78,9 @@ class engine : public std::enable_shared_from_this<engine> {
   bool shut_down_ = false;
   long cap_ = 0;              // configured connections per host; 0: no cap
   long cap_now_ = 0;          // what curl has now (lower over h2: see update_cap)
-  bool multiplexing_ = false;  // the latest completed transfer was h2
+  enum class multiplexing : std::uint8_t { unknown, yes, no };
+  multiplexing multiplexing_ = multiplexing::unknown;  // what the latest completed transfer spoke (h2: yes)
+  bool https_ = false;                                 // the latest transfer started was https over TCP
   std::atomic<std::uint64_t> next_id_{1};
   std::unordered_map<curl_socket_t, socket_ptr> sockets_;
   std::unordered_map<std::uint64_t, std::unique_ptr<transfer>> transfers_;
