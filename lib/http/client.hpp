@@ -44,7 +44,9 @@ void cancel(const std::weak_ptr<engine>& e, std::uint64_t id);
 
 // Outside `client` so it can be a defaulted constructor argument there.
 struct client_options {
-  std::size_t max_connections_per_host = 64;  ///< CURLMOPT_MAX_HOST_CONNECTIONS; 0: no cap
+  /// CURLMOPT_MAX_HOST_CONNECTIONS; 0: no cap. Over h2 curl gets less, ceil(transfers in flight / 250) + 1,
+  /// while the server multiplexes (curl 7.88 would open a connection per transfer in a burst).
+  std::size_t max_connections_per_host = 64;
   client_options() = default;
 };
 
