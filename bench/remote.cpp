@@ -1,8 +1,10 @@
 // Remote alias benches against the in-process Consul-compatible test server on loopback (as strict as Consul: a
 // held query returns only when its node's checks change), every client with default settings: propagation
 // latency of a flip on the server to every alias of that node, the same at scale (one alias per node, 10 to
-// 1,000 nodes; `--max` adds 10,000), client memory per remote alias, and stop latency of an alias whose blocking
-// query is in flight. Prints one JSON object per line; well under two minutes.
+// 1,000 nodes; `--max` adds 10,000) over HTTP/1.1 and over h2 (through nghttpx, a TLS h2 frontend with Consul's
+// 250 streams per connection, started here; without nghttpx the h2 lines are left out, said on stderr), client
+// memory per remote alias, and stop latency of an alias whose blocking query is in flight. Prints one JSON object
+// per line; well under two minutes.
 //
 // While a node's blocking query waits for a connection slot that held queries keep for up to `wait`, its flips
 // go unseen: each flip's wait is bounded (flip_bound), and one not seen by then counts in "missed" at the bound.
@@ -15,7 +17,10 @@
 #include <coalias/remote_hub.hpp>
 #include <coalias/testing/consul_test_server.hpp>
 
+#include "http/client.hpp"  // connections_opened(): the client's own count, whatever the transport
+#include "nghttpx.hpp"
 #include "support/bench_util.hpp"
+#include "temp_cert.hpp"
 
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
@@ -224,19 +229,39 @@ void remote_propagation() {
 
 // ---- remote_scale -------------------------------------------------------------------------------------------
 
+// Consul's h2 streams per connection: a default client holds this many times more blocking queries over h2.
+constexpr std::size_t h2_streams = 250;
+
+enum class transport { http1, h2 };
+
 // One alias per node, default settings. Flips go to nodes spread evenly over all of them, the first and the last
 // started included; each is bounded by flip_bound and counted as missed (at the bound) when not seen by then.
-void remote_scale(int nodes, int flips) {
-  testing::consul_test_server server;
+// Over h2 the client talks to nghttpx, which forwards each stream to the server as one HTTP/1.1 request.
+void remote_scale(int nodes, int flips, transport via = transport::http1) {
+  const bool h2 = via == transport::h2;
+  testing::server_options options;
+  if (h2) options.max_conns_per_client = 0;  // nghttpx holds one backend connection per held stream
+  testing::consul_test_server server(options);
   for (int n = 0; n < nodes; ++n) add_server_node(server, node_name(n));
+  std::unique_ptr<test::temp_cert> cert;
+  std::unique_ptr<test::nghttpx> proxy;
+  auto config = client_config(server.address());
+  if (h2) {
+    cert = std::make_unique<test::temp_cert>("bench-h2");
+    proxy = std::make_unique<test::nghttpx>(server.port(), cert->cert_file, cert->key_file);
+    config.address = consul_address::parse(proxy->address());
+    config.tls.ca_file = cert->cert_file;
+  }
+  const auto connections_before = http::client::connections_opened();
 
   asio::io_context io(client_threads);
   local_state state("client-node");
   state.add_service({"sidecar", "sidecar"});
-  remote_hub hub(io.get_executor(), client_config(server.address()), client_options());
+  remote_hub hub(io.get_executor(), config, client_options());
   alias_registry registry(io.get_executor(), state, hub);
   add_and_settle(io, registry, state, 0, nodes, [](int i) { return node_name(i); });
-  const std::size_t held_target = std::min<std::size_t>(static_cast<std::size_t>(nodes), default_held_capacity());
+  const std::size_t held_target =
+      std::min<std::size_t>(static_cast<std::size_t>(nodes), default_held_capacity() * (h2 ? h2_streams : 1));
   run_until(io, [&] { return server.held_queries() >= held_target; }, 30s, "blocking queries are not held");
   const std::size_t held = server.held_queries();
 
@@ -270,8 +295,12 @@ void remote_scale(int nodes, int flips) {
       ++missed;
     }
   }
+  // Over HTTP/1.1 the server counts the client's connections; over h2 it sees nghttpx's, so the client counts.
+  const auto connections =
+      h2 ? http::client::connections_opened() - connections_before : server.connections_accepted();
   emit("remote_scale", "\"nodes\":" + std::to_string(nodes) + ",\"aliases\":" + std::to_string(nodes) +
-                           ",\"transport\":\"http1\",\"connections\":" + std::to_string(server.connections_accepted()) +
+                           ",\"transport\":\"" + (h2 ? "h2" : "http1") +
+                           "\",\"connections\":" + std::to_string(connections) +
                            ",\"queries_held\":" + std::to_string(held) + ",\"flips\":" + std::to_string(flips) +
                            ",\"missed\":" + std::to_string(missed) + ",\"p50_ms\":" + num(percentile(samples, 0.5)) +
                            ",\"p99_ms\":" + num(percentile(samples, 0.99)) +
@@ -413,5 +442,10 @@ int main(int argc, char** argv) {
   remote_propagation();
   for (const int nodes : {10, 100, 1000}) remote_scale(nodes, 10);
   if (max) remote_scale(10000, 10);
+  if (test::nghttpx::find_binary().empty()) {
+    std::fprintf(stderr, "bench_remote: nghttpx not found (Debian's nghttp2-proxy): no h2 remote_scale lines\n");
+  } else {
+    for (const int nodes : {10, 100, 1000}) remote_scale(nodes, 10, transport::h2);
+  }
   stop_latency_in_flight();
 }

@@ -93,6 +93,9 @@ struct consul_config {
   /// so the default of 8 leaves room for many processes. One connection stays reserved for non-blocking requests
   /// (catalog look-ups); `max_connections - 1` carry blocking queries: one per watched node while the nodes fit,
   /// else group queries on /v1/health/state/any that cover all of them (see remote_hub.hpp).
+  /// Over an `https` address, HTTP/2: a connection carries up to 250 requests (Consul's stream limit), so the
+  /// nodes fit up to `(max_connections - 1) * 250` (1,750 by default) before group queries take over, still
+  /// `max_connections - 1` of them. Plain HTTP and unix sockets are HTTP/1.1: one request per connection.
   std::size_t max_connections = 8;
 
   consul_config() = default;  // not an aggregate: see tls_config

@@ -9,7 +9,9 @@
 // at most `max_connections - 1` (token, node) pairs are watched, each has its own blocking query on
 // /v1/health/node/<node>; beyond that, at most `max_connections - 1` group queries on /v1/health/state/any with
 // a filter naming their share of the nodes cover them all, so no node waits for a connection. Groups re-form
-// (cancelled and re-issued, first without blocking) when watches start or end. See the README for the costs.
+// (cancelled and re-issued, first without blocking) when watches start or end. Over an https address (HTTP/2,
+// 250 streams per connection) a blocking query holds a stream, not a connection: per-node queries go on up to
+// `(max_connections - 1) * 250` watched nodes, and a cancelled query resets only its stream. See the README.
 //
 // Lifetime: `async_shutdown` completes once every watch has ended; shut the aliases that use the hub down first
 // (an `agent` does both, in that order). Debug builds assert if a hub is destroyed with watches running.

@@ -42,4 +42,6 @@ client::~client() { engine_->shutdown(); }
 
 client::executor_type client::get_executor() const noexcept { return engine_->io_executor(); }
 
+std::uint64_t client::connections_opened() noexcept { return detail::connections_opened(); }
+
 }  // namespace coalias::http

@@ -10,8 +10,10 @@
 // destroying it aborts them.
 //
 // Connections: keep-alive with a cache that holds every capped connection; at most
-// options::max_connections_per_host connections per host (further requests queue inside curl); HTTP/2
-// multiplexing over TLS when the server offers it.
+// options::max_connections_per_host connections per host (further requests queue inside curl). Over https, curl
+// offers h2 (ALPN) and, when the server takes it, multiplexes: a new transfer waits for an open connection to
+// say whether it multiplexes (CURLOPT_PIPEWAIT) and shares it up to 250 concurrent streams (Consul's limit)
+// before another connection is opened. Plain http is HTTP/1.1, one transfer per connection.
 #pragma once
 
 #include "http/completion.hpp"
@@ -42,7 +44,9 @@ void cancel(const std::weak_ptr<engine>& e, std::uint64_t id);
 
 // Outside `client` so it can be a defaulted constructor argument there.
 struct client_options {
-  std::size_t max_connections_per_host = 64;  ///< CURLMOPT_MAX_HOST_CONNECTIONS; 0: no cap
+  /// CURLMOPT_MAX_HOST_CONNECTIONS; 0: no cap. Over h2 curl gets less, ceil(transfers in flight / 250) + 1,
+  /// while the server multiplexes (curl 7.88 would open a connection per transfer in a burst).
+  std::size_t max_connections_per_host = 64;
   client_options() = default;
 };
 
@@ -61,6 +65,9 @@ class client {
 
   executor_type get_executor() const noexcept;
 
+  /// Test hook: connections (sockets) opened so far by every client in this process. Thread-safe.
+  static std::uint64_t connections_opened() noexcept;
+
   /// Starts a GET. Completes with void(std::error_code, response), posted to the handler's associated executor
   /// (the client's executor by default), never invoked from inside async_get.
   ///
@@ -73,8 +80,9 @@ class client {
   /// - errc::invalid_argument: an empty URL, or CR/LF/NUL in a header or in the URL.
   /// - asio::error::operation_aborted: cancelled, or the client was destroyed.
   ///
-  /// Per-operation cancellation: terminal, partial and total all abort the transfer at once (its connection is
-  /// closed, never returned to the pool half-read) and complete with operation_aborted. Cancelling after
+  /// Per-operation cancellation: terminal, partial and total all abort the transfer at once and complete with
+  /// operation_aborted. Over HTTP/1.1 its connection is closed, never returned to the pool half-read; over h2
+  /// only its stream is reset, and the connection stays with the other transfers it carries. Cancelling after
   /// completion does nothing.
   template <class CompletionToken>
   auto async_get(request req, CompletionToken&& token) {

@@ -24,6 +24,9 @@
 
 namespace coalias::http::detail {
 
+/// Sockets curl opened (TCP or unix connections) in this process so far, every engine together.
+std::uint64_t connections_opened() noexcept;
+
 class engine : public std::enable_shared_from_this<engine> {
  public:
   engine(asio::any_io_executor ex, std::size_t max_connections_per_host);
@@ -52,6 +55,7 @@ class engine : public std::enable_shared_from_this<engine> {
 
   static int on_socket(CURL* easy, curl_socket_t fd, int what, void* self, void* socket_data);
   static int on_close_socket(void* self, curl_socket_t fd);
+  static curl_socket_t on_open_socket(void* self, curlsocktype purpose, curl_sockaddr* address);
   static int on_timer(CURLM* multi, long timeout_ms, void* self);
 
   void do_start(std::uint64_t id, request req, std::unique_ptr<completion> done);
@@ -65,12 +69,18 @@ class engine : public std::enable_shared_from_this<engine> {
   void reap();
   void release_sockets();
   void abort_transfers();
+  void update_cap();
 
   asio::any_io_executor io_ex_;
   asio::strand<asio::any_io_executor> strand_;
   asio::steady_timer timer_;
   CURLM* multi_;
   bool shut_down_ = false;
+  long cap_ = 0;              // configured connections per host; 0: no cap
+  long cap_now_ = 0;          // what curl has now (lower over h2: see update_cap)
+  enum class multiplexing : std::uint8_t { unknown, yes, no };
+  multiplexing multiplexing_ = multiplexing::unknown;  // what the latest completed transfer spoke (h2: yes)
+  bool https_ = false;                                 // the latest transfer started was https over TCP
   std::atomic<std::uint64_t> next_id_{1};
   std::unordered_map<curl_socket_t, socket_ptr> sockets_;
   std::unordered_map<std::uint64_t, std::unique_ptr<transfer>> transfers_;

@@ -119,6 +119,11 @@ std::error_code transfer::setup(const request& req) {
   if (headers_) o.set(CURLOPT_HTTPHEADER, headers_);
   if (connect_to_) o.set(CURLOPT_CONNECT_TO, connect_to_);
   if (!req.unix_socket.empty()) o.set(CURLOPT_UNIX_SOCKET_PATH, req.unix_socket);
+  if (req.unix_socket.empty() && coalias::detail::ascii_lower(url.substr(0, 8)) == "https://") {
+    // h2 through ALPN, and a wait for an open connection to tell whether it multiplexes, rather than a new
+    // connection per transfer. Plain http stays HTTP/1.1, where waiting would only delay.
+    o.set(CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS)).set(CURLOPT_PIPEWAIT, 1L);
+  }
   unix_socket_ = req.unix_socket;
   if (!req.tls.ca_file.empty()) o.set(CURLOPT_CAINFO, req.tls.ca_file);
   if (!req.tls.ca_path.empty()) o.set(CURLOPT_CAPATH, req.tls.ca_path);

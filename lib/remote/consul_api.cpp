@@ -19,8 +19,19 @@ std::string first_line(std::string_view body) {
   return coalias::detail::error_excerpt(body.substr(0, body.find_first_of("\r\n")), 200);
 }
 
+// Consul's HTTPS listener (h2) allows this many concurrent streams per connection.
+constexpr std::size_t h2_streams_per_connection = 250;
+
 // Blocking queries may hold every connection but one: catalog look-ups and first reads always get through.
-std::size_t blocking_slot_count(std::size_t max_connections) { return max_connections > 1 ? max_connections - 1 : 1; }
+std::size_t connection_slot_count(std::size_t max_connections) {
+  return max_connections > 1 ? max_connections - 1 : 1;
+}
+
+// Over https (h2) a blocking query holds a stream, not a connection: 250 of them share one connection.
+std::size_t blocking_slot_count(const consul_config& c) {
+  const bool h2 = c.address.type() == consul_address::kind::tcp && c.address.tls();
+  return connection_slot_count(c.max_connections) * (h2 ? h2_streams_per_connection : 1);
+}
 
 // Returns a held blocking-query slot, however the query ends.
 class slot_guard {
@@ -53,8 +64,8 @@ consul_api::consul_api(const asio::any_io_executor& ex, consul_config config,
         o.max_connections_per_host = config_.max_connections;
         return o;
       }()),
-      blocking_slots_(ex, blocking_slot_count(config_.max_connections)) {
-  for (std::size_t i = 0; i < blocking_slot_count(config_.max_connections); ++i)
+      blocking_slots_(ex, blocking_slot_count(config_)) {
+  for (std::size_t i = 0; i < blocking_slot_count(config_); ++i)
     (void)blocking_slots_.try_send(std::error_code{});
 }
 
@@ -95,7 +106,9 @@ asio::awaitable<call_outcome> consul_api::get(http::request req, const std::stri
   co_return call_outcome{};
 }
 
-std::size_t consul_api::blocking_slots() const noexcept { return blocking_slot_count(config_.max_connections); }
+std::size_t consul_api::blocking_slots() const noexcept { return blocking_slot_count(config_); }
+
+std::size_t consul_api::group_queries() const noexcept { return connection_slot_count(config_.max_connections); }
 
 asio::awaitable<call_outcome> consul_api::health_node(const std::string& node, const std::string& token,
                                                       std::uint64_t index, consul_json_parser& parser,

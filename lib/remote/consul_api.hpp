@@ -59,8 +59,14 @@ class consul_api {
   asio::awaitable<call_outcome> health_state_any(const std::string& filter, const std::string& token,
                                                  std::uint64_t index, consul_json_parser& parser, health_answer& out);
 
-  /// The blocking queries that may be held at once: max_connections - 1 (at least 1).
+  /// The blocking queries that may be held at once: max_connections - 1 (at least 1) over HTTP/1.1 (plain http,
+  /// unix socket), where each holds a connection; (max_connections - 1) * 250 over https, where each holds one of
+  /// the 250 h2 streams a Consul connection carries.
   std::size_t blocking_slots() const noexcept;
+
+  /// How many group queries cover the nodes once they outnumber blocking_slots(): max_connections - 1 (at least
+  /// 1), over either transport, since each one wakes on every check change in the datacenter.
+  std::size_t group_queries() const noexcept;
 
   /// GET /v1/catalog/node/<node>. Throws only on cancellation.
   asio::awaitable<call_outcome> catalog_node(const std::string& node, const std::string& token,
@@ -80,7 +86,8 @@ class consul_api {
   http::client client_;
   // Slots for blocking queries, one token each: a query holds its connection for up to `wait`, so one that
   // waited inside curl for a free connection would spend its own timeout queueing and fail on a quiet cluster.
-  // Queries beyond the cap wait here, untimed, and one connection stays free for catalog look-ups.
+  // Queries beyond the cap wait here, untimed, and one connection stays free for catalog look-ups. Over h2 the
+  // slots are streams: curl fills a connection to 250 streams before opening the next.
   token_channel blocking_slots_;
 };
 

@@ -93,7 +93,8 @@ void remote_hub_impl::replan() {
     for (auto& loop : it->second.loops) retire(loop);
     it = groups_.erase(it);
   }
-  const std::size_t per_token = std::max<std::size_t>(1, slots / by_token.size());
+  // Every group query wakes on any check change in the datacenter, so there are few of them, over h2 as well.
+  const std::size_t per_token = std::max<std::size_t>(1, api_.group_queries() / by_token.size());
   for (const auto& [token, watches] : by_token) {
     std::vector<node_watch*> members;
     members.reserve(watches.size());

@@ -1,8 +1,8 @@
 // A self-signed certificate made at test time (OpenSSL's C API: the command line would date it from "now",
-// which breaks on machines whose clock disagrees), in its own temporary folder, removed afterwards.
+// which breaks on machines whose clock disagrees), in its own temporary folder, removed afterwards. Throws
+// std::runtime_error on failure (no test framework needed: the benches use it too).
 #pragma once
 
-#include <catch2/catch.hpp>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <unistd.h>
 
@@ -17,6 +18,10 @@ namespace coalias::test {
 
 // A self-signed P-256 certificate for IP 127.0.0.1, valid from an hour ago for a day (no clock-skew traps).
 struct temp_cert {
+  static void ensure(bool ok, const char* what) {
+    if (!ok) throw std::runtime_error(std::string("temp_cert: ") + what);
+  }
+
   std::filesystem::path dir;
   std::string cert_file;
   std::string key_file;
@@ -29,7 +34,7 @@ struct temp_cert {
 
     std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(EVP_EC_gen("P-256"), EVP_PKEY_free);
     std::unique_ptr<X509, decltype(&X509_free)> cert(X509_new(), X509_free);
-    REQUIRE(key);
+    ensure(key != nullptr, "EVP_EC_gen failed");
     X509_set_version(cert.get(), 2);
     ASN1_INTEGER_set(X509_get_serialNumber(cert.get()), 1);
     X509_gmtime_adj(X509_getm_notBefore(cert.get()), -3600);
@@ -42,17 +47,17 @@ struct temp_cert {
     X509V3_set_ctx_nodb(&ctx);
     X509V3_set_ctx(&ctx, cert.get(), cert.get(), nullptr, nullptr, 0);
     X509_EXTENSION* san = X509V3_EXT_conf_nid(nullptr, &ctx, NID_subject_alt_name, "IP:127.0.0.1");
-    REQUIRE(san);
+    ensure(san != nullptr, "subjectAltName failed");
     X509_add_ext(cert.get(), san, -1);
     X509_EXTENSION_free(san);
-    REQUIRE(X509_sign(cert.get(), key.get(), EVP_sha256()) > 0);
+    ensure(X509_sign(cert.get(), key.get(), EVP_sha256()) > 0, "X509_sign failed");
 
     FILE* f = std::fopen(cert_file.c_str(), "w");
-    REQUIRE(f);
+    ensure(f != nullptr, "cannot write the certificate");
     PEM_write_X509(f, cert.get());
     std::fclose(f);
     f = std::fopen(key_file.c_str(), "w");
-    REQUIRE(f);
+    ensure(f != nullptr, "cannot write the key");
     PEM_write_PrivateKey(f, key.get(), nullptr, nullptr, 0, nullptr, nullptr);
     std::fclose(f);
   }
