@@ -6,8 +6,9 @@
 // memory per remote alias, and stop latency of an alias whose blocking query is in flight. Prints one JSON object
 // per line; well under two minutes.
 //
-// While a node's blocking query waits for a connection slot that held queries keep for up to `wait`, its flips
-// go unseen: each flip's wait is bounded (flip_bound), and one not seen by then counts in "missed" at the bound.
+// Each flip's wait is bounded (flip_bound): a flip not seen by then counts in "missed", at the bound. Before the
+// client covered every node within its connection budget, nodes queued behind held queries went unseen for up
+// to `wait`; "missed" is the line that would show such a regression.
 //
 // The client io_context runs on this one thread; the test server runs on its own thread (or, for the memory
 // bench, in a child process, so that its growth stays out of the client's resident set).
