@@ -14,16 +14,6 @@ asio::any_io_executor make_task_strand(const asio::any_io_executor& ex) {
   return asio::make_strand(ex);
 }
 
-bool running_in_this_thread(const asio::any_io_executor& strand) noexcept {
-  if (const auto* s = strand.target<asio::strand<asio::io_context::executor_type>>())
-    return s->running_in_this_thread() || s->get_inner_executor().running_in_this_thread();
-  if (const auto* s = strand.target<asio::strand<asio::any_io_executor>>()) {
-    const auto* io = s->get_inner_executor().target<asio::io_context::executor_type>();
-    return s->running_in_this_thread() || (io && io->running_in_this_thread());
-  }
-  return false;
-}
-
 structured_task::structured_task(const asio::any_io_executor& ex) : strand_(make_task_strand(ex)), done_(strand_, 0) {}
 
 void structured_task::start(std::shared_ptr<structured_task> predecessor) {

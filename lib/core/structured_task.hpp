@@ -66,9 +66,6 @@ class structured_task : public std::enable_shared_from_this<structured_task> {
 /// any_io_executor would be boxed on the heap by every copy: about 440 bytes per alias).
 asio::any_io_executor make_task_strand(const asio::any_io_executor& ex);
 
-/// True if the calling thread is running `strand` or the io_context below it.
-bool running_in_this_thread(const asio::any_io_executor& strand) noexcept;
-
 /// Calls `f()` once every task in `tasks` has ended: on the strand of the last one to end, or inline when
 /// `tasks` is empty (so callers must not hold locks that `f` takes). Nothing can cancel the wait.
 template <class Task, class F>

@@ -9,6 +9,7 @@
 #include "http/client.hpp"
 #include "nghttpx.hpp"
 #include "remote_fixture.hpp"
+#include "scale_nodes.hpp"
 #include "temp_cert.hpp"
 
 #include <asio/steady_timer.hpp>
@@ -22,9 +23,6 @@ using namespace coalias::test;
 using namespace std::chrono_literals;
 
 namespace {
-
-std::string node_name(int i) { return "node-" + std::to_string(i); }
-std::string alias_name(int i) { return "alias-" + std::to_string(i); }
 
 testing::server_options backend_options() {
   testing::server_options o;
@@ -46,22 +44,6 @@ struct h2_fixture : remote_fixture {
     return c;
   }
 };
-
-// Node `node_name(i)` with serfHealth and service svc with one check, both passing.
-void add_node(testing::consul_test_server& server, int i) {
-  server.add_service(node_name(i), {"svc", "svc"});
-  server.set_check(remote_check(node_name(i), "serfHealth", status::passing, "", "alive", "Serf Health Status"));
-  server.set_check(remote_check(node_name(i), "service:svc", status::passing, "svc", "up", "svc check"));
-}
-
-// Flips node i's service check to critical and waits for its alias to show it, then back to passing.
-asio::awaitable<void> flip(testing::consul_test_server& server, local_state& state, asio::io_context& io, int i) {
-  check_watch watch(state, alias_name(i), io.get_executor());
-  server.update_check_status(node_name(i), "service:svc", status::critical, "down");
-  co_await expect_check(watch, status::critical, "Aliased check \"svc check\" failing: down");
-  server.update_check_status(node_name(i), "service:svc", status::passing, "up");
-  co_await expect_check(watch, status::passing, "All checks passing.");
-}
 
 // Polls `done` every few milliseconds; a hang is caught by run_coro's guard.
 asio::awaitable<void> settle(asio::io_context& io, const std::function<bool()>& done) {

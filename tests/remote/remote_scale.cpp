@@ -7,6 +7,7 @@
 
 #include "coro_test.hpp"
 #include "remote_fixture.hpp"
+#include "scale_nodes.hpp"
 
 #include <asio/post.hpp>
 #include <asio/use_awaitable.hpp>
@@ -20,30 +21,11 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::string node_name(int i) { return "node-" + std::to_string(i); }
-std::string alias_name(int i) { return "alias-" + std::to_string(i); }
-
-// Node `node_name(i)` with serfHealth and service svc with one check, both passing.
-void add_node(testing::consul_test_server& server, int i) {
-  server.add_service(node_name(i), {"svc", "svc"});
-  server.set_check(remote_check(node_name(i), "serfHealth", status::passing, "", "alive", "Serf Health Status"));
-  server.set_check(remote_check(node_name(i), "service:svc", status::passing, "svc", "up", "svc check"));
-}
-
 // Adds the alias of node i and waits until it passes.
 asio::awaitable<void> add_alias(remote_session& session, local_state& state, asio::io_context& io, int i) {
   check_watch watch(state, alias_name(i), io.get_executor());
   co_await session.registry.async_add(remote_fixture::remote_alias(node_name(i), "svc", alias_name(i)),
                                       asio::use_awaitable);
-  co_await expect_check(watch, status::passing, "All checks passing.");
-}
-
-// Flips node i's service check to critical and waits for its alias to show it, then back to passing.
-asio::awaitable<void> flip(testing::consul_test_server& server, local_state& state, asio::io_context& io, int i) {
-  check_watch watch(state, alias_name(i), io.get_executor());
-  server.update_check_status(node_name(i), "service:svc", status::critical, "down");
-  co_await expect_check(watch, status::critical, "Aliased check \"svc check\" failing: down");
-  server.update_check_status(node_name(i), "service:svc", status::passing, "up");
   co_await expect_check(watch, status::passing, "All checks passing.");
 }
 
