@@ -46,6 +46,14 @@ void remote_hub_impl::unsubscribe(const std::shared_ptr<node_watch>& watch, std:
   schedule_replan();
 }
 
+void remote_hub_impl::respell(const std::string& token) {
+  std::lock_guard lock(mutex_);
+  const auto set = groups_.find(token);
+  if (set == groups_.end()) return;
+  set->second.respelled = true;
+  schedule_replan();
+}
+
 void remote_hub_impl::retire(std::shared_ptr<structured_task> loop) {
   loop->request_stop();  // posted, never inline
   // Forget retired loops that have ended; keep the rest for shutdown to wait on.
@@ -102,7 +110,8 @@ void remote_hub_impl::replan() {
     const std::size_t n = watches.size();
     const std::size_t k = std::min(per_token, n);
     auto& set = groups_[token];
-    if (set.members == members && set.loops.size() == k) continue;  // unchanged: keep the held queries
+    if (set.members == members && set.loops.size() == k && !set.respelled) continue;  // keep the held queries
+    set.respelled = false;
     // Re-form: the old loops are cancelled (their transfers aborted) and the new ones start with a non-blocking
     // read, so a change made meanwhile is seen; a late answer of an old loop is no longer published.
     for (auto& loop : set.loops) retire(loop);

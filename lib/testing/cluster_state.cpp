@@ -359,8 +359,33 @@ std::string cluster_state::health_node_json(std::string_view node, const filter_
 }
 
 std::string cluster_state::health_state_json(std::string_view state, const filter_expr* filter) const {
+  // A filter that only names nodes (a client's group query) is answered from the node index: the same rows in the
+  // same order as testing every row, at the cost of the nodes named rather than of the whole datacenter.
+  std::vector<const std::pair<const std::string, node_row>*> named;
+  const auto* names = filter != nullptr ? filter->equality_values("Node") : nullptr;
+  if (names != nullptr) {
+    named.reserve(names->size());
+    for (const auto& name : *names) {
+      const auto it = nodes_.find(ascii_lower(name));
+      if (it != nodes_.end() && it->second.info.name == name) named.push_back(&*it);  // bexpr's == is exact
+    }
+    std::sort(named.begin(), named.end(), [](const auto* a, const auto* b) { return a->first < b->first; });
+  }
   std::string out = "[";
   bool first = true;
+  auto append_rows = [&](const node_row& row) {
+    for (const auto& [id, c] : row.checks) {
+      if (state != "any" && to_string(c.check.status) != state) continue;
+      if (!first) out += ',';
+      first = false;
+      append_check_json(out, row, c);
+    }
+  };
+  if (names != nullptr) {
+    for (const auto* entry : named) append_rows(entry->second);
+    out += ']';
+    return out;
+  }
   for (const auto& [key, row] : nodes_) {
     for (const auto& [id, c] : row.checks) {
       if (state != "any" && to_string(c.check.status) != state) continue;
