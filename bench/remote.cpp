@@ -257,8 +257,10 @@ void remote_scale(int nodes, int flips, transport via = transport::http1) {
   remote_hub hub(io.get_executor(), config, client_options());
   alias_registry registry(io.get_executor(), state, hub);
   add_and_settle(io, registry, state, 0, nodes, [](int i) { return node_name(i); });
-  const std::size_t held_target =
-      std::min<std::size_t>(static_cast<std::size_t>(nodes), default_held_capacity() * (h2 ? h2_streams : 1));
+  // Per-node queries while the nodes fit the blocking slots (streams over h2), else one per group.
+  const std::size_t slots = default_held_capacity() * (h2 ? h2_streams : 1);
+  const auto n = static_cast<std::size_t>(nodes);
+  const std::size_t held_target = n <= slots ? n : default_held_capacity();
   run_until(io, [&] { return server.held_queries() >= held_target; }, 30s, "blocking queries are not held");
   const std::size_t held = server.held_queries();
 
