@@ -91,7 +91,8 @@ bool node_watch::needs_catalog(std::span<const health_check> checks) const {
   // Only this node's checks say a service exists: an answer may hold rows of other nodes (a node ID in the path,
   // a proxy), and the aggregation skips those too. A linear scan: a node has a handful of rows and of services.
   std::lock_guard lock(mutex_);
-  for (const auto& [service, count] : wanted_services_) {
+  for (const auto& wanted : wanted_services_) {
+    const std::string& service = wanted.first;  // not a structured binding: clang 14 cannot capture those
     const bool shown = std::any_of(checks.begin(), checks.end(), [&](const health_check& c) {
       return node_names_equal(c.node, node_) && (service.empty() || c.service_id == service);
     });

@@ -249,3 +249,23 @@ TEST_CASE_METHOD(remote_fixture, "a change waiting behind an answer is read at o
     }, 10s);
   }
 }
+
+TEST_CASE_METHOD(remote_fixture, "two tokens share out every blocking slot between their groups") {
+  constexpr int nodes = 20;
+  for (int i = 0; i < nodes; ++i) add_node(server, i);
+  run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
+    remote_session session(io, state, config(), fast());
+    for (int i = 0; i < nodes; ++i) {
+      check_watch watch(state, alias_name(i), io.get_executor());
+      auto def = remote_alias(node_name(i), "svc", alias_name(i));
+      def.token = i % 2 == 0 ? "token-a" : "token-b";
+      co_await session.registry.async_add(def, asio::use_awaitable);
+      co_await expect_check(watch, status::passing, "All checks passing.");
+    }
+    // Seven group queries in all (four and three), none idle and none beyond the slots.
+    co_await yield_until(io, [&] { return server.held_queries() == 7; });
+    for (const int i : {0, 1, 18, 19}) co_await flip(server, state, io, i);
+    CHECK(server.held_queries() <= 7);
+    co_await session.close();
+  });
+}
