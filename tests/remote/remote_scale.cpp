@@ -21,11 +21,13 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// Adds the alias of node i and waits until it passes.
-asio::awaitable<void> add_alias(remote_session& session, local_state& state, asio::io_context& io, int i) {
+// Adds the alias of node i (with ACL token `token`; empty: the hub's) and waits until it passes.
+asio::awaitable<void> add_alias(remote_session& session, local_state& state, asio::io_context& io, int i,
+                                std::string token = {}) {
   check_watch watch(state, alias_name(i), io.get_executor());
-  co_await session.registry.async_add(remote_fixture::remote_alias(node_name(i), "svc", alias_name(i)),
-                                      asio::use_awaitable);
+  auto def = remote_fixture::remote_alias(node_name(i), "svc", alias_name(i));
+  def.token = std::move(token);
+  co_await session.registry.async_add(std::move(def), asio::use_awaitable);
   co_await expect_check(watch, status::passing, "All checks passing.");
 }
 
@@ -210,13 +212,7 @@ TEST_CASE_METHOD(remote_fixture, "aliases with more tokens than blocking slots s
   for (int i = 0; i < nodes; ++i) add_node(server, i);
   run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
     remote_session session(io, state, config(), fast());
-    for (int i = 0; i < nodes; ++i) {
-      check_watch watch(state, alias_name(i), io.get_executor());
-      auto def = remote_alias(node_name(i), "svc", alias_name(i));
-      def.token = "token-" + std::to_string(i % tokens);
-      co_await session.registry.async_add(def, asio::use_awaitable);
-      co_await expect_check(watch, status::passing, "All checks passing.");
-    }
+    for (int i = 0; i < nodes; ++i) co_await add_alias(session, state, io, i, "token-" + std::to_string(i % tokens));
     CHECK(session.hub.watch_count() == nodes);
     server.reset_peak_connections();
     for (int i = 0; i < nodes; ++i) {
@@ -255,13 +251,7 @@ TEST_CASE_METHOD(remote_fixture, "two tokens share out every blocking slot betwe
   for (int i = 0; i < nodes; ++i) add_node(server, i);
   run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
     remote_session session(io, state, config(), fast());
-    for (int i = 0; i < nodes; ++i) {
-      check_watch watch(state, alias_name(i), io.get_executor());
-      auto def = remote_alias(node_name(i), "svc", alias_name(i));
-      def.token = i % 2 == 0 ? "token-a" : "token-b";
-      co_await session.registry.async_add(def, asio::use_awaitable);
-      co_await expect_check(watch, status::passing, "All checks passing.");
-    }
+    for (int i = 0; i < nodes; ++i) co_await add_alias(session, state, io, i, i % 2 == 0 ? "token-a" : "token-b");
     // Seven group queries in all (four and three), none idle and none beyond the slots.
     co_await yield_until(io, [&] { return server.held_queries() == 7; });
     for (const int i : {0, 1, 18, 19}) co_await flip(server, state, io, i);
