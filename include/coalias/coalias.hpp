@@ -15,6 +15,7 @@
 #include <coalias/health_check.hpp>
 #include <coalias/health_endpoint.hpp>
 #include <coalias/local_state.hpp>
+#include <coalias/observer.hpp>
 #include <coalias/remote_hub.hpp>
 #include <coalias/status.hpp>
 #include <coalias/wake_channel.hpp>
