@@ -76,7 +76,7 @@ TEST_CASE("an unknown or unserved check ID is 404; the ID is one percent-decoded
   endpoint_options o;
   o.serves = [](const coalias::health_check& c) { return c.check_id != "disk"; };
   served s(o);
-  s.state.add_check(make_check("a/b c", status::passing, "ok"));
+  s.state.add_check(make_check("a/b c", status::passing, "", "ok"));
 
   auto r = get(s.port(), "/health/nope");
   CHECK(r.status == 404);

@@ -5,6 +5,8 @@
 #include <coalias/health_endpoint.hpp>
 #include <coalias/local_state.hpp>
 
+#include "local_fixture.hpp"  // make_check
+
 #include <asio/executor_work_guard.hpp>
 #include <asio/io_context.hpp>
 #include <asio/use_future.hpp>
@@ -15,23 +17,12 @@
 
 namespace coalias::test {
 
-inline health_check make_check(std::string id, status s, std::string output, std::string service_id = "") {
-  health_check c;
-  c.check_id = std::move(id);
-  c.name = c.check_id;
-  c.status = s;
-  c.output = std::move(output);
-  c.service_id = std::move(service_id);
-  c.type = "ttl";
-  return c;
-}
-
 class served {
  public:
   explicit served(endpoint_options options = endpoint_options(), unsigned threads = 1) {
     state.add_service({"web", "web"});
-    state.add_check(make_check("web:alive", status::passing, "HTTP GET http://127.0.0.1/: 200 OK", "web"));
-    state.add_check(make_check("disk", status::warning, "disk 91% full"));
+    state.add_check(make_check("web:alive", status::passing, "web", "HTTP GET http://127.0.0.1/: 200 OK"));
+    state.add_check(make_check("disk", status::warning, "", "disk 91% full"));
     endpoint = std::make_unique<health_endpoint>(io.get_executor(), state,
                                                  asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0),
                                                  std::move(options));
