@@ -63,18 +63,28 @@ bool converged(const testing::consul_test_server& server, const local_state& sta
   }
 }
 
-void propagation(int n) {
+// The test server, `n` passing checks in a local state, all published with default settings and on the agent.
+struct published_set {
   testing::consul_test_server server;
-  local_state state("bench-node");
-  for (int i = 0; i < n; ++i) state.add_check({"", id_of(i), "", status::passing, "", "up 0", "", "", ""});
+  local_state state{"bench-node"};
   io_runner runner;
-  ttl_publisher publisher(runner.io.get_executor(), state, config_for(server));
-  for (int i = 0; i < n; ++i) {
-    published_check c;
-    c.check_id = id_of(i);
-    publisher.async_add(c, asio::use_future).get();
+  ttl_publisher publisher{runner.io.get_executor(), state, config_for(server)};
+
+  explicit published_set(int n) {
+    for (int i = 0; i < n; ++i) state.add_check({"", id_of(i), "", status::passing, "", "up", "", "", ""});
+    for (int i = 0; i < n; ++i) {
+      published_check c;
+      c.check_id = id_of(i);
+      publisher.async_add(c, asio::use_future).get();
+    }
+    if (!converged(server, state, n)) std::fprintf(stderr, "bench_publish: %d checks did not converge\n", n);
   }
-  if (!converged(server, state, n)) std::fprintf(stderr, "publish_propagation: did not converge\n");
+  ~published_set() { publisher.async_shutdown(false, asio::use_future).get(); }
+};
+
+void propagation(int n) {
+  published_set set(n);
+  auto& [server, state, runner, publisher] = set;
 
   http::client reader(runner.io.get_executor());
   const std::string url = server.url() + "/v1/health/node/test-agent";
@@ -104,7 +114,6 @@ void propagation(int n) {
     samples.push_back(bench::micros(bench::clock::now() - start) / 1000.0);
     index = std::string(r.header("X-Consul-Index").value_or(index));
   }
-  publisher.async_shutdown(false, asio::use_future).get();
   bench::emit("publish_propagation", "\"checks\":" + std::to_string(n) + ",\"p50_ms\":" +
                                          bench::num(bench::percentile(samples, 0.5)) + ",\"p99_ms\":" +
                                          bench::num(bench::percentile(samples, 0.99)));
@@ -114,17 +123,8 @@ void flapping() {
   constexpr int n = 100;
   constexpr int rate = 10000;  // flips per second
   constexpr auto duration = 2s;
-  testing::consul_test_server server;
-  local_state state("bench-node");
-  for (int i = 0; i < n; ++i) state.add_check({"", id_of(i), "", status::passing, "", "up", "", "", ""});
-  io_runner runner;
-  ttl_publisher publisher(runner.io.get_executor(), state, config_for(server));
-  for (int i = 0; i < n; ++i) {
-    published_check c;
-    c.check_id = id_of(i);
-    publisher.async_add(c, asio::use_future).get();
-  }
-  converged(server, state, n);
+  published_set set(n);
+  auto& [server, state, runner, publisher] = set;
   std::uint64_t before = 0;
   for (int i = 0; i < n; ++i) before += publisher.stats(id_of(i))->updates;
 
@@ -141,7 +141,6 @@ void flapping() {
   const bool correct = converged(server, state, n);
   std::uint64_t after = 0;
   for (int i = 0; i < n; ++i) after += publisher.stats(id_of(i))->updates;
-  publisher.async_shutdown(false, asio::use_future).get();
   bench::emit("publish_flapping", "\"checks\":" + std::to_string(n) + ",\"flips\":" + std::to_string(flips) +
                                       ",\"updates_sent\":" + std::to_string(after - before) +
                                       ",\"final_state_correct\":" + (correct ? "true" : "false"));
