@@ -110,6 +110,17 @@ TEST_CASE_METHOD(publish_fixture, "output with quotes, backslashes and control c
   });
 }
 
+TEST_CASE_METHOD(publish_fixture, "invalid UTF-8 in an output arrives as U+FFFD, as Go's encoder sends it") {
+  state.update_check("c1", status::passing, "bad \xff byte, cut \xc3");
+  run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
+    ttl_publisher publisher(io.get_executor(), state, config(), fast());
+    co_await publisher.async_add(check("c1"), asio::use_awaitable);
+    co_await until([&] { return agent_shows("c1", status::passing, "bad \xef\xbf\xbd byte, cut \xef\xbf\xbd"); });
+    CHECK(publisher.stats("c1")->failures == 0);
+    co_await publisher.async_shutdown(false, asio::use_awaitable);
+  });
+}
+
 TEST_CASE_METHOD(publish_fixture, "a check missing from the local state is published critical, then follows it") {
   run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
     ttl_publisher publisher(io.get_executor(), state, config(), fast());
