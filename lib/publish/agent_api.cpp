@@ -1,5 +1,6 @@
 #include "publish/agent_api.hpp"
 
+#include "consul/json_writer.hpp"
 #include "consul/url.hpp"
 #include "core/ascii.hpp"
 #include "remote/consul_api.hpp"
@@ -12,56 +13,11 @@
 namespace coalias::publish {
 namespace {
 
-// The length of the valid UTF-8 sequence at the start of `s`, or 0 if it is not one (overlong forms, surrogates
-// and code points above U+10FFFF included).
-std::size_t utf8_sequence(std::string_view s) {
-  const auto b = [&](std::size_t i) { return static_cast<unsigned char>(s[i]); };
-  const unsigned char c = b(0);
-  const std::size_t n = c < 0x80                   ? 1
-                        : (c >= 0xC2 && c <= 0xDF) ? 2
-                        : (c >= 0xE0 && c <= 0xEF) ? 3
-                        : (c >= 0xF0 && c <= 0xF4) ? 4
-                                                   : 0;
-  if (n == 0 || s.size() < n) return 0;
-  for (std::size_t i = 1; i < n; ++i)
-    if ((b(i) & 0xC0) != 0x80) return 0;
-  if (n == 3 && ((c == 0xE0 && b(1) < 0xA0) || (c == 0xED && b(1) > 0x9F))) return 0;
-  if (n == 4 && ((c == 0xF0 && b(1) < 0x90) || (c == 0xF4 && b(1) > 0x8F))) return 0;
-  return n;
-}
-
-// A JSON string as Go's encoder writes one: quotes, backslashes and control characters escaped, and each byte of
-// invalid UTF-8 as U+FFFD, so a check's binary output still makes a body the agent accepts.
-void append_json_string(std::string& out, std::string_view text) {
-  out += '"';
-  while (!text.empty()) {
-    const char c = text.front();
-    const std::size_t n = utf8_sequence(text);
-    if (n == 0) {
-      out += "\\ufffd";
-      text.remove_prefix(1);
-      continue;
-    }
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char esc[8];
-      std::snprintf(esc, sizeof esc, "\\u%04x", static_cast<unsigned>(static_cast<unsigned char>(c)));
-      out += esc;
-    } else {
-      out.append(text.substr(0, n));
-    }
-    text.remove_prefix(n);
-  }
-  out += '"';
-}
-
 void append_field(std::string& out, std::string_view key, std::string_view value) {
   if (out.size() > 1) out += ',';
-  append_json_string(out, key);
+  consul::append_json_string(out, key);  // Go's escaping: any bytes of a check's output make valid JSON
   out += ':';
-  append_json_string(out, value);
+  consul::append_json_string(out, value);
 }
 
 // Go's time.Duration text for a whole number of milliseconds, which Consul's TTL field parses.
