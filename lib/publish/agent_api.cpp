@@ -1,6 +1,6 @@
 #include "publish/agent_api.hpp"
 
-#include "consul/json_writer.hpp"
+#include "core/json_writer.hpp"
 #include "consul/url.hpp"
 #include "core/ascii.hpp"
 #include "remote/consul_api.hpp"
@@ -15,9 +15,9 @@ namespace {
 
 void append_field(std::string& out, std::string_view key, std::string_view value) {
   if (out.size() > 1) out += ',';
-  consul::append_json_string(out, key);  // Go's escaping: any bytes of a check's output make valid JSON
+  coalias::detail::append_json_string(out, key);  // Go's escaping: any bytes of a check's output make valid JSON
   out += ':';
-  consul::append_json_string(out, value);
+  coalias::detail::append_json_string(out, value);
 }
 
 // Go's time.Duration text for a whole number of milliseconds, which Consul's TTL field parses.

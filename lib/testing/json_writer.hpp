@@ -1,8 +1,10 @@
-// The test server writes JSON strings with the library's Go-faithful writer (lib/consul/json_writer.hpp).
+// The test server writes JSON strings with the library's escaping (lib/core/json_writer.hpp).
 #pragma once
 
-#include "consul/json_writer.hpp"
+#include "core/json_writer.hpp"
 
 namespace coalias::testing::detail {
-using consul::append_json_string;
+
+using coalias::detail::append_json_string;
+
 }  // namespace coalias::testing::detail
