@@ -18,4 +18,5 @@
 #include <coalias/observer.hpp>
 #include <coalias/remote_hub.hpp>
 #include <coalias/status.hpp>
+#include <coalias/ttl_publisher.hpp>
 #include <coalias/wake_channel.hpp>

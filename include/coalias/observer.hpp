@@ -20,8 +20,10 @@ class publish_observer {
   virtual ~publish_observer() = default;
   /// The agent accepted the check's registration (at start, after a 404 or after async_replace).
   virtual void on_registered(std::string_view /*check_id*/) {}
-  /// The agent acknowledged status `s`. `since_change`: from the local_state write of this state until the
-  /// acknowledgement (a heartbeat of an old state reports the whole age).
+  /// The agent acknowledged a new state of the check, with status `s` (heartbeats of an unchanged state are not
+  /// reported). `since_change`: from the local_state write of this state until the acknowledgement, as the
+  /// publisher sees it: a write wakes it at once when no request is in flight; a write made during a request is
+  /// counted from that request's end, when the newest state is read.
   virtual void on_published(std::string_view /*check_id*/, status /*s*/, std::chrono::nanoseconds /*since_change*/) {}
   /// A request failed, or the publisher gave the check up; `reason` is one line and never holds a token.
   virtual void on_publish_failed(std::string_view /*check_id*/, std::string_view /*reason*/) {}
