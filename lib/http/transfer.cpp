@@ -195,6 +195,14 @@ std::size_t transfer::on_body(char* data, std::size_t size, std::size_t n, void*
     t.too_large_ = true;
     return 0;  // anything but `bytes` makes curl abort with CURLE_WRITE_ERROR
   }
+  if (t.response_.body.empty()) {
+    // One allocation for the whole body when its length is announced (a group answer is megabytes): no
+    // doubling and re-faulting of pages chunk by chunk. A lying length costs nothing: append still grows.
+    curl_off_t announced = -1;
+    if (curl_easy_getinfo(t.easy_, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &announced) == CURLE_OK && announced > 0 &&
+        static_cast<std::uintmax_t>(announced) <= t.max_body_)
+      t.response_.body.reserve(static_cast<std::size_t>(announced));
+  }
   t.response_.body.append(data, bytes);
   return bytes;
 }
