@@ -10,6 +10,7 @@
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/use_awaitable.hpp>
 
+#include <algorithm>
 #include <cstdio>
 
 namespace coalias::publish {
@@ -29,7 +30,11 @@ agent_api::agent_api(const asio::any_io_executor& ex, consul_config config)
         http::client_options o;
         o.max_connections_per_host = config_.max_connections;
         return o;
-      }()) {}
+      }()),
+      slots_(ex, std::max<std::size_t>(config_.max_connections, 1)) {
+  for (std::size_t i = 0; i < std::max<std::size_t>(config_.max_connections, 1); ++i)
+    (void)slots_.try_send(std::error_code{});
+}
 
 std::string agent_api::check_path(std::string_view action, std::string_view check_id) {
   std::string path = "/v1/agent/check/" + std::string(action);
@@ -102,6 +107,11 @@ put_outcome agent_api::outcome_of(std::error_code ec, http::response resp, const
 }
 
 asio::awaitable<put_outcome> agent_api::put(std::string path, std::string body, std::chrono::milliseconds timeout) {
+  co_await slots_.async_receive(asio::use_awaitable);  // cancellable: nothing is held until it completes
+  struct give_back {
+    remote::token_channel& slots;
+    ~give_back() { (void)slots.try_send(std::error_code{}); }
+  } slot{slots_};
   auto req = make_request(std::move(path), std::move(body), timeout);
   auto [ec, resp] = co_await client_.async_request(std::move(req), asio::experimental::as_tuple(asio::use_awaitable));
   if (ec == asio::error::operation_aborted) throw std::system_error(ec);  // a stop ends the task

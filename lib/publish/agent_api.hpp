@@ -5,6 +5,7 @@
 #pragma once
 
 #include "http/client.hpp"
+#include "remote/consul_api.hpp"
 
 #include <coalias/consul_config.hpp>
 #include <coalias/status.hpp>
@@ -32,7 +33,9 @@ class agent_api {
  public:
   agent_api(const asio::any_io_executor& ex, consul_config config);
 
-  /// A PUT of `body` to `path` (from "/v1/..."), bounded by `timeout`. Throws only on cancellation.
+  /// A PUT of `body` to `path` (from "/v1/..."), bounded by `timeout`. At most `max_connections` run at once:
+  /// the others wait (untimed, cancellable) for a slot, so a thousand checks flipping together never spend
+  /// their timeout queueing inside curl. Throws only on cancellation.
   asio::awaitable<put_outcome> put(std::string path, std::string body, std::chrono::milliseconds timeout);
   /// The same with a callback, run on the client's executor (deregistration at stop, outside any task). An
   /// aborted transfer (the api destroyed) completes with status 0.
@@ -53,6 +56,7 @@ class agent_api {
 
   const consul_config config_;
   http::client client_;
+  remote::token_channel slots_;  // one token per connection to the agent
 };
 
 /// True for Consul's answer to an update of a check that has no TTL: the ID belongs to another check.
