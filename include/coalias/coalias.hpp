@@ -7,6 +7,7 @@
 #include <coalias/alias_check.hpp>
 #include <coalias/alias_definition.hpp>
 #include <coalias/alias_registry.hpp>
+#include <coalias/check_definitions.hpp>
 #include <coalias/check_watch.hpp>
 #include <coalias/consul_config.hpp>
 #include <coalias/consul_json.hpp>
