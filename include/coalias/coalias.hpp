@@ -3,6 +3,7 @@
 
 #include <coalias/detail/asio_config.hpp>  // first: configures Asio (see the header)
 #include <coalias/agent.hpp>
+#include <coalias/agent_self.hpp>
 #include <coalias/aggregate.hpp>
 #include <coalias/alias_check.hpp>
 #include <coalias/alias_definition.hpp>
