@@ -3,16 +3,12 @@
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/use_awaitable.hpp>
 
+#include <algorithm>
 #include <tuple>
 
 namespace coalias::agent_cli {
 namespace {
 constexpr auto tuple_awaitable = asio::experimental::as_tuple(asio::use_awaitable);
-}
-
-bool differs(const check_definition& a, const check_definition& b) {
-  return a.alias.name != b.alias.name || a.alias.notes != b.alias.notes || a.alias.service_id != b.alias.service_id ||
-         a.alias.target != b.alias.target;
 }
 
 check_set::check_set(coalias::agent& node, event_log& log)
@@ -36,35 +32,46 @@ asio::awaitable<bool> check_set::add(const check_definition& def, bool replace) 
   co_return true;
 }
 
+bool check_set::differs(const alias_target& running, const check_definition& next) const {
+  if (running != next.alias.target) return true;
+  const auto c = node_.state().check(next.alias.check_id);
+  return !c || c->name != next.alias.name || c->notes != next.alias.notes || c->service_id != next.alias.service_id;
+}
+
 asio::awaitable<reload_counts> check_set::apply(std::vector<check_definition> defs) {
   reload_counts n;
-  std::map<std::string, check_definition, std::less<>> next;
-  for (auto& d : defs) next.emplace(d.alias.check_id, std::move(d));
+  const auto by_id = [](const check_definition& a, const check_definition& b) { return a.alias.check_id < b.alias.check_id; };
+  std::sort(defs.begin(), defs.end(), by_id);  // sorted in place: no second copy of a large configuration
+  const auto wanted = [&](const std::string& id) {
+    check_definition key;
+    key.alias.check_id = id;
+    return std::binary_search(defs.begin(), defs.end(), key, by_id);
+  };
 
   for (auto it = running_.begin(); it != running_.end();) {
-    if (next.count(it->first)) {
+    if (wanted(it->first)) {
       ++it;
       continue;
     }
-    auto id = it->first;  // named, as above
+    auto id = it->first;  // named: g++ 12 and temporaries inside co_await
     co_await node_.async_remove(std::move(id), tuple_awaitable);
     statuses_.forget(it->first);
     it = running_.erase(it);
     ++n.removed;
   }
-  for (auto& [id, def] : next) {
+  for (const auto& def : defs) {
+    const auto& id = def.alias.check_id;
     const auto it = running_.find(id);
     if (it == running_.end()) {
       if (!co_await add(def, false)) continue;
       statuses_.follow(id);
-      running_.emplace(id, def);
+      running_.emplace(id, def.alias.target);
       ++n.added;
     } else if (differs(it->second, def)) {
       if (!co_await add(def, true)) continue;
-      it->second = def;
+      it->second = def.alias.target;
       ++n.changed;
     } else {
-      it->second.file = def.file;
       ++n.unchanged;
     }
   }
