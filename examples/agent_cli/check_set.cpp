@@ -1,5 +1,7 @@
 #include "check_set.hpp"
 
+#include <malloc.h>
+
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/use_awaitable.hpp>
 
@@ -75,6 +77,8 @@ asio::awaitable<reload_counts> check_set::apply(std::vector<check_definition> de
       ++n.unchanged;
     }
   }
+  defs = {};
+  ::malloc_trim(0);  // glibc keeps freed heap otherwise: a large configuration's parse would stay resident
   co_return n;
 }
 

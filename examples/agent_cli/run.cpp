@@ -9,8 +9,6 @@
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
 
-#include <malloc.h>
-
 #include <algorithm>
 #include <csignal>
 #include <optional>
@@ -129,7 +127,6 @@ asio::awaitable<int> run(const options& opts, std::vector<check_definition> defs
   coalias::agent node(ex, agent_node.empty() ? std::string(unnamed_node) : agent_node, opts.config);
   supervisor sup(opts, node, log, agent_node);
   (void)co_await sup.checks().apply(std::move(defs));
-  ::malloc_trim(0);
   log.write(start_line(sup.checks().size(), opts));
   co_await (sup.serve(signals) || sup.checks().statuses().run());
   co_await sup.checks().shutdown();
