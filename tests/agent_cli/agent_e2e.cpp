@@ -350,3 +350,25 @@ TEST_CASE("SIGTERM before the first answer exits 0") {
   CHECK(st == 0);
   CHECK(took < 100ms);
 }
+
+TEST_CASE_METHOD(agent_fixture, "an empty alias_node needs the agent's node: when the agent cannot say, exit 69") {
+  server.inject(testing::fault::permission_denied().on_path("/v1/agent/self"));
+  const auto file = dir.write("self.json", R"({"check": {"id": "local-pg", "alias_service": "pg-1"}})");
+  agent_process p({"--config", file, "--no-publish"}, env());
+  REQUIRE(p.wait() == 69);
+  CHECK(p.all_stderr() ==
+        "coalias-agent: cannot learn the agent's node name (GET /v1/agent/self): Unexpected response code: 403 "
+        "(Permission denied)\n");
+  CHECK(p.rest_of_stdout().empty());
+}
+
+TEST_CASE_METHOD(agent_fixture, "SIGTERM while asking the agent for its node exits 0 at once") {
+  server.inject(testing::fault::delayed(10s).on_path("/v1/agent/self"));
+  const auto file = dir.write("self.json", R"({"check": {"id": "local-pg", "alias_service": "pg-1"}})");
+  agent_process p({"--config", file, "--no-publish"}, env());
+  REQUIRE(server.wait_for_open_connections(1, 10s));
+  const auto [st, took] = p.signal_and_wait(SIGTERM);
+  CHECK(st == 0);
+  CHECK(took < 100ms);
+  CHECK(p.all_stderr().empty());
+}
