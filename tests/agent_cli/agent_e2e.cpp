@@ -3,6 +3,7 @@
 #include <coalias/testing/consul_test_server.hpp>
 
 #include "child_process.hpp"
+#include "remote_fixture.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -21,6 +22,7 @@ using namespace coalias;
 using namespace std::chrono_literals;
 using coalias::test::closed_port;
 using coalias::test::lines_of;
+using coalias::test::remote_check;
 using testing::consul_test_server;
 namespace fs = std::filesystem;
 
@@ -34,19 +36,6 @@ class agent_process : public coalias::test::child_process {
   /// The next stderr line that is not a status line of another check... simply the next line.
   std::string next_err(std::chrono::milliseconds timeout = 10s) { return read_err_line(timeout).value_or("(none)"); }
 };
-
-health_check check(std::string node, std::string id, status s, std::string service, std::string output,
-                   std::string name) {
-  health_check c;
-  c.node = std::move(node);
-  c.check_id = std::move(id);
-  c.status = s;
-  c.service_id = std::move(service);
-  c.service_name = c.service_id.empty() ? "" : "postgres";
-  c.output = std::move(output);
-  c.name = std::move(name);
-  return c;
-}
 
 // A fresh folder for check-definition files, removed at the end.
 struct config_dir {
@@ -76,11 +65,11 @@ struct agent_fixture {
   explicit agent_fixture(testing::server_options o) : server(std::move(o)) {
     server.add_node("db-1");
     server.add_service("db-1", {"pg-1", "postgres"});
-    server.set_check(check("db-1", "serfHealth", status::passing, "", "Agent alive and reachable", "Serf Health Status"));
-    server.set_check(check("db-1", "service:pg-1", status::passing, "pg-1", "accepting connections", "pg port"));
+    server.set_check(remote_check("db-1", "serfHealth", status::passing, "", "Agent alive and reachable", "Serf Health Status"));
+    server.set_check(remote_check("db-1", "service:pg-1", status::passing, "pg-1", "accepting connections", "pg port"));
     server.add_node("db-2");
     server.add_service("db-2", {"pg-2", "postgres"});
-    server.set_check(check("db-2", "service:pg-2", status::critical, "pg-2", "connection refused", "pg port"));
+    server.set_check(remote_check("db-2", "service:pg-2", status::critical, "pg-2", "connection refused", "pg port"));
   }
 
   std::vector<std::string> env() const { return {"CONSUL_HTTP_ADDR=" + server.address()}; }

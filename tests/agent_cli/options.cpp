@@ -1,6 +1,8 @@
 // coalias-agent's parse_options: flags, repeated --config, the environment under the flags, --listen and --ttl.
 #include "agent_cli/options.hpp"
 
+#include "fake_env.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <map>
@@ -12,15 +14,8 @@ using namespace std::chrono_literals;
 
 namespace {
 
-using env_map = std::map<std::string, std::string, std::less<>>;
-
-env_lookup env_of(env_map vars) {
-  return [vars = std::move(vars)](std::string_view name) -> std::optional<std::string> {
-    const auto it = vars.find(name);
-    if (it == vars.end() || it->second.empty()) return std::nullopt;
-    return it->second;
-  };
-}
+using coalias::test::env_map;
+using coalias::test::env_of;
 
 std::string error_of(std::vector<std::string_view> args, env_map env = {}) {
   auto r = parse_options(args, env_of(std::move(env)));
