@@ -10,9 +10,10 @@
 //   alias_service / AliasService  the aliased service instance (its ID); absent: the node itself
 // At least one of the alias keys must be non-empty, as in Consul. Every value is a string.
 //
-// Errors: `config_error`, whose `what()` is one line naming the file, the check (its id, or `#N` before the id is
-// known) and the key: an unreadable file, invalid JSON, an unknown key, a key given twice (in either spelling), a
-// wrong type, a missing or duplicate id, or a check of another kind (`http`, `tcp`, `ttl`, `args`, `grpc`, ...).
+// Errors: `config_error`, whose `what()` is one line naming the file, the check (its id, or `check` /
+// `checks[N]` before the id is known) and the key: an unreadable file, invalid JSON, an unknown key, a key given
+// twice (in either spelling), a wrong type, a missing or duplicate id, an alias value that cannot name a node or
+// service ("." or ".."), or a check of another kind (`http`, `tcp`, `ttl`, `args`, `grpc`, ...).
 // Quoted values are escaped and cut to 64 bytes, so a message is always one line.
 //
 // Thread safety: pure functions (they read the files given); any thread.

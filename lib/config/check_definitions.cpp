@@ -68,6 +68,11 @@ constexpr std::string_view other_kind_keys[] = {
     "TLSSkipVerify", "DisableRedirects",
 };
 
+// What goes into a URL path segment (/v1/health/node/<node>): "" is fine here (the agent's node, no service).
+bool usable_in_path(std::string_view v) {
+  return v != "." && v != ".." && v.find('\0') == std::string_view::npos;
+}
+
 const key_spec* find_key(std::string_view k) {
   for (const auto& s : known_keys)
     if (s.config == k || s.api == k) return &s;
@@ -195,6 +200,8 @@ class file_parser {
         fail(check + ": key " + quote(f.key) + " repeats key " + quote(it->second->key));
       if (f.type != ondemand::json_type::string)
         fail(check + ": key " + quote(f.key) + ": expected a string, got " + std::string(type_name(f.type)));
+      if ((k->id == key_id::alias_node || k->id == key_id::alias_service) && !usable_in_path(f.text))
+        fail(check + ": key " + quote(f.key) + ": " + quote(f.text) + " cannot be a node or service ID");
       switch (k->id) {
         case key_id::id: def.alias.check_id = f.text; break;
         case key_id::name: def.alias.name = f.text; break;

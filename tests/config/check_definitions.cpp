@@ -113,6 +113,8 @@ TEST_CASE("every error is one line naming the file, the check and the key") {
       {R"({"check": {"id": "a", "alias_node": "n"}, "check": {"id": "b", "alias_node": "n"}})", R"(web.json: key "check" given twice)"},
       {R"([])", R"(web.json: expected an object with a "check" or "checks" key, got an array)"},
       {R"({"check": {"id": "a\nb", "alias_node": "n", "x": 1}})", R"(web.json: check "a\nb": unknown key "x")"},
+      {R"({"check": {"id": "w", "alias_node": ".."}})", R"(web.json: check "w": key "alias_node": ".." cannot be a node or service ID)"},
+      {R"({"check": {"id": "w", "AliasService": "a\u0000b"}})", R"(web.json: check "w": key "AliasService": "a\x00b" cannot be a node or service ID)"},
       {R"({"check": {"id": "w", "alias_node": "n"}} x)", R"(web.json: invalid JSON: JSON document ended early in the middle of an object or array.)"},
   };
   for (const auto& [json, expected] : cases) {
