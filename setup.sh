@@ -10,7 +10,8 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 packages=(g++ clang-14 lld-14 libclang-rt-14-dev meson ninja-build pkg-config cmake
-          libasio-dev libcurl4-openssl-dev libssl-dev libsimdjson-dev catch2 openssl python3 nghttp2-proxy)
+          libasio-dev libcurl4-openssl-dev libssl-dev libsimdjson-dev catch2 openssl python3 nghttp2-proxy
+          prometheus-cpp-dev python3-prometheus-client)
 
 install_missing() {
   local missing=()

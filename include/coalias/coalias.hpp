@@ -15,7 +15,10 @@
 #include <coalias/duration.hpp>
 #include <coalias/error.hpp>
 #include <coalias/health_check.hpp>
+#include <coalias/health_endpoint.hpp>
 #include <coalias/local_state.hpp>
+#include <coalias/observer.hpp>
 #include <coalias/remote_hub.hpp>
 #include <coalias/status.hpp>
+#include <coalias/ttl_publisher.hpp>
 #include <coalias/wake_channel.hpp>

@@ -25,6 +25,7 @@
 #include <coalias/consul_config.hpp>
 #include <coalias/detail/change_wait.hpp>
 #include <coalias/detail/completion.hpp>
+#include <coalias/observer.hpp>
 #include <coalias/wake_channel.hpp>
 
 #include <asio/any_io_executor.hpp>
@@ -60,6 +61,9 @@ struct remote_options {
   /// `catalog_retry_delay` in between; if all fail, the service is assumed to exist, as Consul does.
   int catalog_attempts = 3;
   std::chrono::milliseconds catalog_retry_delay{std::chrono::seconds(1)};
+  /// Told of every failed query and of the first good answer after failures, per node (see observer.hpp).
+  /// Optional, not owned; must outlive the hub.
+  remote_observer* observer = nullptr;
 };
 
 /// One evaluation of a remote alias target.

@@ -1,9 +1,10 @@
-// coalias::http::client: HTTP GETs over one libcurl multi handle, driven by Asio (no thread per request,
+// coalias::http::client: HTTP requests over one libcurl multi handle, driven by Asio (no thread per request,
 // no polling loop).
 //
 // Threading: the client owns a strand on the executor it was given; every curl call runs on that strand.
-// async_get may be called from any thread, concurrently. The destructor may run on any thread, but not
-// concurrently with async_get on the same client. A per-operation cancellation signal must be emitted from the
+// async_get and async_request may be called from any thread, concurrently. The destructor may run on any thread, but not
+// concurrently with async_get or async_request on the same
+// client. A per-operation cancellation signal must be emitted from the
 // handler's own context (as `||` and co_spawn do), which is the rule for every Asio operation.
 //
 // Lifetime: destroy the client before its execution context. In-flight transfers do not keep the client alive;
@@ -86,8 +87,18 @@ class client {
   /// completion does nothing.
   template <class CompletionToken>
   auto async_get(request req, CompletionToken&& token) {
+    req.method = "GET";
     return asio::async_initiate<CompletionToken, void(std::error_code, response)>(
-        initiate_get{engine_}, token, std::move(req));
+        initiate_request{engine_}, token, std::move(req));
+  }
+
+  /// Starts a request with request::method and request::body (a PUT with an empty body sends
+  /// `Content-Length: 0`). Completion, errors, threads and per-operation cancellation as async_get; also
+  /// errc::invalid_argument for a method that is not an HTTP token, or a body on GET or HEAD.
+  template <class CompletionToken>
+  auto async_request(request req, CompletionToken&& token) {
+    return asio::async_initiate<CompletionToken, void(std::error_code, response)>(
+        initiate_request{engine_}, token, std::move(req));
   }
 
  private:
@@ -99,7 +110,7 @@ class client {
     }
   };
 
-  struct initiate_get {
+  struct initiate_request {
     std::shared_ptr<detail::engine> engine;
 
     template <class Handler>

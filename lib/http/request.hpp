@@ -1,4 +1,4 @@
-// What one HTTP GET asks for and what it answers: plain values, no curl types.
+// What one HTTP request asks for and what it answers: plain values, no curl types.
 //
 // Thread safety: plain values; distinct objects may be used from distinct threads.
 #pragma once
@@ -25,6 +25,8 @@ struct tls_options {
 };
 
 struct request {
+  /// A request-line token ("GET", "PUT", "POST", "DELETE", ...). GET and HEAD take no body.
+  std::string method = "GET";
   std::string url;          ///< http:// or https:// only
   std::string unix_socket;  ///< connect to this unix socket path instead of the URL's host
   /// Sent as-is. Names and values must not contain CR, LF or NUL (errc::invalid_argument otherwise).
@@ -33,6 +35,9 @@ struct request {
   std::chrono::milliseconds timeout{0};  ///< whole transfer, connect included; 0: none
   std::size_t max_body = 16u << 20;      ///< a larger body fails with errc::body_too_large
   tls_options tls;
+  /// Sent with every method but GET and HEAD, always with a Content-Length (0 when empty), and with
+  /// `Content-Type: application/json` when not empty unless `headers` name a Content-Type.
+  std::string body;
 
   request() = default;
 };

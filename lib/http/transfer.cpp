@@ -20,6 +20,14 @@ namespace {
 
 bool clean(std::string_view s) { return s.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos; }
 
+// RFC 9110's token: what a method may be, so nothing can be smuggled into the request line.
+bool is_token(std::string_view s) {
+  constexpr std::string_view extra = "!#$%&'*+-.^_`|~";
+  return !s.empty() && std::all_of(s.begin(), s.end(), [&](char c) {
+    return (c >= '0' && c <= '9') || (coalias::detail::ascii_lower(c) >= 'a' && coalias::detail::ascii_lower(c) <= 'z') || extra.find(c) != std::string_view::npos;
+  });
+}
+
 // A header line's optional whitespace, and the CRLF curl leaves at its end.
 std::string_view trim(std::string_view s) { return coalias::detail::trim(s, " \t\r\n"); }
 
@@ -73,14 +81,27 @@ transfer::~transfer() {
 }
 
 std::error_code transfer::setup(const request& req) {
-  if (req.url.empty() || !clean(req.url) || !clean(req.tls.server_name) || req.timeout.count() < 0)
+  if (req.url.empty() || !clean(req.url) || !clean(req.tls.server_name) || req.timeout.count() < 0 ||
+      !is_token(req.method))
     return errc::invalid_argument;
+  const bool get = req.method == "GET", head = req.method == "HEAD";
+  if ((get || head) && !req.body.empty()) return errc::invalid_argument;
+  bool has_type = false;
   for (const auto& [name, value] : req.headers) {
     if (name.empty() || !clean(name) || !clean(value) || name.find(':') != std::string::npos)
       return errc::invalid_argument;
+    has_type = has_type || coalias::detail::ascii_iequals(name, "Content-Type");
     // "Name;" is curl's spelling of a header with an empty value; "Name:" would remove the header.
     const std::string line = value.empty() ? name + ";" : name + ": " + value;
     curl_slist* next = curl_slist_append(headers_, line.c_str());
+    if (!next) return make_curl_error(CURLE_OUT_OF_MEMORY);
+    headers_ = next;
+  }
+
+  if (!get && !head && !has_type) {
+    // With a body curl would say application/x-www-form-urlencoded; "Content-Type:" removes the header.
+    const char* line = req.body.empty() ? "Content-Type:" : "Content-Type: application/json";
+    curl_slist* next = curl_slist_append(headers_, line);
     if (!next) return make_curl_error(CURLE_OUT_OF_MEMORY);
     headers_ = next;
   }
@@ -104,7 +125,6 @@ std::error_code transfer::setup(const request& req) {
       .set(CURLOPT_URL, url)
       .set(CURLOPT_PROTOCOLS_STR, "http,https")
       .set(CURLOPT_PROXY, "")  // ignore http_proxy and friends from the environment
-      .set(CURLOPT_HTTPGET, 1L)
       .set(CURLOPT_TCP_KEEPALIVE, 1L)  // long polls sit idle for minutes
       .set(CURLOPT_TIMEOUT_MS, static_cast<long>(req.timeout.count()))
       // Fails early when Content-Length already says too much; on_body catches the rest.
@@ -116,6 +136,18 @@ std::error_code transfer::setup(const request& req) {
       .set(CURLOPT_HEADERDATA, static_cast<void*>(this))
       .set(CURLOPT_SSL_VERIFYPEER, req.tls.verify ? 1L : 0L)
       .set(CURLOPT_SSL_VERIFYHOST, req.tls.verify ? 2L : 0L);
+  if (get) {
+    o.set(CURLOPT_HTTPGET, 1L);
+  } else if (head) {
+    o.set(CURLOPT_NOBODY, 1L);
+  } else {
+    // POSTFIELDS with an explicit size sends Content-Length even for an empty body (a PUT with none would
+    // otherwise go out chunked or without a length); CUSTOMREQUEST names the method.
+    body_ = req.body;
+    o.set(CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body_.size()))
+        .set(CURLOPT_POSTFIELDS, body_.c_str())
+        .set(CURLOPT_CUSTOMREQUEST, req.method);
+  }
   if (headers_) o.set(CURLOPT_HTTPHEADER, headers_);
   if (connect_to_) o.set(CURLOPT_CONNECT_TO, connect_to_);
   if (!req.unix_socket.empty()) o.set(CURLOPT_UNIX_SOCKET_PATH, req.unix_socket);

@@ -41,6 +41,7 @@ class transfer {
   curl_slist* headers_ = nullptr;
   curl_slist* connect_to_ = nullptr;
   std::size_t max_body_ = 0;
+  std::string body_;         // curl reads the request body from here (CURLOPT_POSTFIELDS does not copy)
   std::string unix_socket_;  // for error messages: curl names "localhost port 80" instead
   bool too_large_ = false;
   response response_;

@@ -122,6 +122,7 @@ asio::awaitable<void> node_watch::absorb(std::uint64_t loop, std::vector<health_
                                         consul_json_parser& parser) {
   const auto previous = snapshot();
   const bool changed = !previous->checks || *previous->checks != checks || previous->failures != 0;
+  if (previous->failures != 0 && options_.observer != nullptr) options_.observer->on_query_recovered(node_);
   // While an aliased service (or node) has no checks, only the catalog tells whether it exists, and a service
   // without checks comes and goes without moving any check: ask after every answer, as Consul does.
   std::optional<catalog_node> catalog;
@@ -136,6 +137,7 @@ asio::awaitable<void> node_watch::absorb(std::uint64_t loop, std::vector<health_
 }
 
 void node_watch::absorb_failure(std::uint64_t loop, const std::string& error) {
+  if (options_.observer != nullptr) options_.observer->on_query_failed(node_, error);
   node_snapshot next = *snapshot();
   ++next.failures;
   next.error = error;

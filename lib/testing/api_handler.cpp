@@ -25,7 +25,8 @@ http_response text(int status, std::string body) {
   return r;
 }
 
-// Consul's precedence: ?token=, then X-Consul-Token, then Authorization: Bearer.
+}  // namespace
+
 std::optional<std::string_view> presented_token(const http_request& req, const header_list& params) {
   if (auto t = find_param(params, "token"); t && !t->empty()) return t;
   if (auto t = req.header("X-Consul-Token"); t && !t->empty()) return t;
@@ -36,8 +37,6 @@ std::optional<std::string_view> presented_token(const http_request& req, const h
   }
   return std::nullopt;
 }
-
-}  // namespace
 
 endpoint classify(std::string_view path) noexcept {
   if (path.starts_with(health_prefix)) return endpoint::health_node;

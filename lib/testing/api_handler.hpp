@@ -35,6 +35,10 @@ struct query_plan {
 
 endpoint classify(std::string_view path) noexcept;
 
+/// The ACL token a request presents, in Consul's precedence: ?token=, then X-Consul-Token, then
+/// Authorization: Bearer.
+std::optional<std::string_view> presented_token(const http_request& req, const header_list& params);
+
 /// Checks route, method and parameters in Consul's order (route, method, consistency, wait, index, node,
 /// datacenter, token). An error comes back as the response to send.
 std::variant<http_response, query_plan> prepare_query(const http_request& req, const server_options& options,

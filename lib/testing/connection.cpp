@@ -1,5 +1,6 @@
 #include "connection.hpp"
 
+#include "agent_endpoints.hpp"
 #include "api_handler.hpp"
 #include "http_request.hpp"
 #include "http_response.hpp"
@@ -120,7 +121,8 @@ void apply_fault(const fault& f, http_response& r, std::uint64_t last_index_sent
 
 // Answers one request; false when the connection must close.
 template <class Stream>
-asio::awaitable<bool> handle(consul_test_server::impl& server, connection<Stream>& conn, const http_request& req) {
+asio::awaitable<bool> handle(consul_test_server::impl& server, connection<Stream>& conn, const http_request& req,
+                             std::string_view body) {
   server.stats_.record(req, classify(req.path));
   const std::optional<fault> f = server.faults_.take(req.path);
   if (f) {
@@ -144,7 +146,8 @@ asio::awaitable<bool> handle(consul_test_server::impl& server, connection<Stream
     }
   }
 
-  auto prepared = prepare_query(req, server.options_, server.rng_);
+  auto prepared = is_agent_path(req.path) ? std::variant<http_response, query_plan>(server.agent().answer(req, body))
+                                           : prepare_query(req, server.options_, server.rng_);
   http_response r;
   if (auto* plan = std::get_if<query_plan>(&prepared)) {
     waiter w{&plan->watch, plan->min_index, &conn.timer()};
@@ -209,15 +212,16 @@ asio::awaitable<void> serve(consul_test_server::impl& server, std::shared_ptr<co
       co_await lingering_close(server, *conn);
       co_return;
     }
-    if (buffer.size() < req->content_length) {  // a GET API ignores bodies, but must step over them
+    if (buffer.size() < req->content_length) {  // the GET APIs ignore bodies, but must step over them
       const std::size_t missing = req->content_length - buffer.size();
       const auto [read_ec, m] =
           co_await asio::async_read(conn->stream(), asio::dynamic_buffer(buffer), asio::transfer_exactly(missing), token);
       if (read_ec) co_return;
     }
+    const std::string body = buffer.substr(0, req->content_length);  // the agent's PUTs read theirs
     buffer.erase(0, req->content_length);
 
-    const bool keep_going = co_await handle(server, *conn, *req);
+    const bool keep_going = co_await handle(server, *conn, *req, body);
     if (!keep_going) co_return;
   }
 }

@@ -117,6 +117,12 @@ index_snapshot consul_test_server::indexes() const {
 
 // ---- faults ----
 
+std::vector<agent_check> consul_test_server::agent_checks() const { return impl_->agent().checks(); }
+void consul_test_server::restart_agent() { impl_->agent().restart(); }
+void consul_test_server::advance_agent_clock(std::chrono::nanoseconds d) { impl_->agent().advance_clock(d); }
+std::vector<agent_request> consul_test_server::agent_requests() const { return impl_->agent().requests(); }
+std::uint64_t consul_test_server::agent_writes() const { return impl_->agent().writes(); }
+
 void consul_test_server::inject(fault f) { impl_->faults_.push(std::move(f)); }
 void consul_test_server::clear_faults() { impl_->faults_.clear(); }
 std::uint64_t consul_test_server::faults_injected() const { return impl_->faults_.applied(); }

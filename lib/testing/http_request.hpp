@@ -1,47 +1,15 @@
-// The HTTP/1.x request head parser and URL decoding. Strict: anything it does not fully understand is a bad
-// request, so a test server never guesses what a client meant.
-//
-// Thread safety: pure; any thread.
+// The test server reads requests with the parser it shares with the health endpoint (lib/http_server).
 #pragma once
 
-#include <cstddef>
-#include <optional>
-#include <string>
-#include <string_view>
-#include <utility>
-#include <vector>
+#include "http_server/http_request.hpp"
 
 namespace coalias::testing::detail {
 
-using header_list = std::vector<std::pair<std::string, std::string>>;
-
-struct http_request {
-  std::string method;
-  std::string target;  ///< exactly as received
-  std::string path;    ///< percent-decoded path part of the target
-  std::string query;   ///< raw query (after '?'), not decoded
-  int minor_version = 1;
-  header_list headers;
-  std::size_t content_length = 0;
-  bool keep_alive = true;
-
-  /// First value of header `name` (case-insensitive).
-  std::optional<std::string_view> header(std::string_view name) const;
-};
-
-/// Parses a request head: the bytes before the blank line (CRLF-separated lines, no trailing CRLFCRLF).
-/// Rejects: bad request line, target not starting with '/', versions other than HTTP/1.0 and 1.1, malformed
-/// or folded header lines, control characters, bad or conflicting Content-Length, any Transfer-Encoding,
-/// HTTP/1.1 without Host, invalid percent escapes in the path.
-std::optional<http_request> parse_request_head(std::string_view head);
-
-/// Decodes %XX escapes (and '+' as space when `plus_is_space`). Invalid escapes yield std::nullopt.
-std::optional<std::string> percent_decode(std::string_view text, bool plus_is_space);
-
-/// The query parameters in order, decoded as Go's url.ParseQuery does; undecodable pairs are dropped.
-header_list parse_query(std::string_view query);
-
-/// First value of `key` in `params`, if the key is present (possibly with an empty value).
-std::optional<std::string_view> find_param(const header_list& params, std::string_view key);
+using http_server::find_param;
+using http_server::header_list;
+using http_server::http_request;
+using http_server::parse_query;
+using http_server::parse_request_head;
+using http_server::percent_decode;
 
 }  // namespace coalias::testing::detail

@@ -1,16 +1,10 @@
-// JSON string escaping as Go's encoding/json does it, so bodies match what Consul sends byte for byte.
-//
-// Thread safety: pure; any thread.
+// The test server writes JSON strings with the library's escaping (lib/core/json_writer.hpp).
 #pragma once
 
-#include <string>
-#include <string_view>
+#include "core/json_writer.hpp"
 
 namespace coalias::testing::detail {
 
-/// Appends `text` as a quoted JSON string: `"` and `\` escaped, \n \r \t short forms, other control characters
-/// and the HTML-sensitive `<`, `>`, `&` as \u00XX, U+2028/U+2029 as \u2028/\u2029, and each byte of invalid
-/// UTF-8 as \ufffd.
-void append_json_string(std::string& out, std::string_view text);
+using coalias::detail::append_json_string;
 
 }  // namespace coalias::testing::detail

@@ -95,6 +95,7 @@ void consul_test_server::impl::shutdown() {
   asio::error_code ignored;
   acceptor_.close(ignored);
   for (const auto& c : connections_) c->close();  // also ends every held query: waiters use these timers
+  agent_.stop();
 }
 
 bool consul_test_server::impl::admit(const asio::ip::tcp::socket& socket) {

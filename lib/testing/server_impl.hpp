@@ -5,6 +5,7 @@
 // marked "io thread" are touched only by handlers running on the server thread.
 #pragma once
 
+#include "agent_endpoints.hpp"
 #include "cluster_state.hpp"
 #include "fault_queue.hpp"
 #include "request_stats.hpp"
@@ -97,6 +98,7 @@ class consul_test_server::impl {
   std::mt19937_64 rng_;
   std::list<detail::waiter*> waiters_;
   asio::io_context& io() noexcept { return io_; }
+  detail::agent_endpoints& agent() noexcept { return agent_; }
   bool index_moved(const detail::waiter& w) const;
 
  private:
@@ -117,6 +119,7 @@ class consul_test_server::impl {
   detail::cluster_state state_;
   std::mutex stop_mutex_;
   std::thread thread_;
+  detail::agent_endpoints agent_{*this};  // after io_ and state_: its timer and tables use them
 };
 
 }  // namespace coalias::testing

@@ -10,6 +10,8 @@
 //   /chunked/<n>      <n> bytes of 'x', chunked, no Content-Length
 //   /interim          103 Early Hints with a Link header, then 200 "final" with X-Final: yes
 //   /echo-header/<h>  200 with the value of request header <h> as body
+//   /echo-request     200 with "<method>|<Content-Length>|<Content-Type>|<body>" (absent headers: "-")
+// Any method; a request body (Content-Length) is read before the script runs.
 // Connections are kept alive. Stats are read under a mutex; wait_until blocks on a condition variable.
 #pragma once
 
@@ -18,6 +20,7 @@
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/local/stream_protocol.hpp>
+#include <asio/read.hpp>
 #include <asio/read_until.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
@@ -100,11 +103,18 @@ class loopback_server {
                                                               asio::use_awaitable);
         const std::string head = buffer.substr(0, n);
         buffer.erase(0, n);
+        const std::string length = header_of(head, "Content-Length");
+        const std::size_t body_size = length.empty() ? 0 : std::stoul(length);
+        if (buffer.size() < body_size)
+          co_await asio::async_read(socket, asio::dynamic_buffer(buffer), asio::transfer_exactly(body_size - buffer.size()),
+                                    asio::use_awaitable);
+        const std::string body = buffer.substr(0, body_size);
+        buffer.erase(0, body_size);
         update([&](server_stats& s) {
           ++s.requests;
           s.last_head = head;
         });
-        if (!co_await answer(socket, head)) break;
+        if (!co_await answer(socket, head, body)) break;
       }
     } catch (const std::system_error&) {
       // The client closed the connection (or reset it): the normal end of a keep-alive connection.
@@ -114,8 +124,10 @@ class loopback_server {
 
   // Returns false when the script ends the connection.
   template <class Socket>
-  asio::awaitable<bool> answer(Socket& socket, const std::string& head) {
-    const std::string path = head.substr(4, head.find(' ', 4) - 4);  // "GET <path> HTTP/1.1"
+  asio::awaitable<bool> answer(Socket& socket, const std::string& head, const std::string& body) {
+    const std::size_t space = head.find(' ');  // "<method> <path> HTTP/1.1"
+    const std::string method = head.substr(0, space);
+    const std::string path = head.substr(space + 1, head.find(' ', space + 1) - space - 1);
     auto starts = [&](const char* prefix) { return path.rfind(prefix, 0) == 0; };
     auto tail = [&](const char* prefix) { return path.substr(std::string(prefix).size()); };
     if (path == "/ok") {
@@ -159,15 +171,22 @@ class loopback_server {
     } else if (path == "/interim") {
       co_await send(socket, "HTTP/1.1 103 Early Hints\r\nLink: </style.css>\r\n\r\n" + reply(200, "final", "X-Final: yes\r\n"));
     } else if (starts("/echo-header/")) {
-      const std::string wanted = "\r\n" + tail("/echo-header/") + ": ";
-      const auto at = head.find(wanted);
-      const std::string value =
-          at == std::string::npos ? "" : head.substr(at + wanted.size(), head.find("\r\n", at + 2) - at - wanted.size());
-      co_await send(socket, reply(200, value));
+      co_await send(socket, reply(200, header_of(head, tail("/echo-header/"))));
+    } else if (path == "/echo-request") {
+      auto or_dash = [](std::string v) { return v.empty() ? std::string("-") : v; };
+      co_await send(socket, reply(200, method + "|" + or_dash(header_of(head, "Content-Length")) + "|" +
+                                           or_dash(header_of(head, "Content-Type")) + "|" + body));
     } else {
       co_await send(socket, reply(404, "no script"));
     }
     co_return true;
+  }
+
+  // The value of header `name` in `head` (curl's spelling of names is exact); empty when absent.
+  static std::string header_of(const std::string& head, const std::string& name) {
+    const std::string wanted = "\r\n" + name + ": ";
+    const auto at = head.find(wanted);
+    return at == std::string::npos ? "" : head.substr(at + wanted.size(), head.find("\r\n", at + 2) - at - wanted.size());
   }
 
   static std::string reply(int status, const std::string& body, const std::string& extra = {}) {

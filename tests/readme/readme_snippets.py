@@ -22,6 +22,7 @@ MARKER = re.compile(r"^<!--\s*snippet:\s*(?P<name>[A-Za-z0-9_-]+)(?P<scope>\s+sc
 PRELUDE = """\
 // Generated from README.md by tests/readme/readme_snippets.py: edit the README, not this file.
 #include <coalias/coalias.hpp>
+#include <coalias/prometheus_metrics.hpp>  // coalias-metrics
 
 #include <asio/awaitable.hpp>
 #include <asio/co_spawn.hpp>

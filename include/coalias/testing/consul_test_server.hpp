@@ -22,6 +22,22 @@
 // concurrent connections, please rate limit your calls` plus a newline, `Connection: close`) and is closed; over
 // TLS it is closed without a handshake.
 //
+// The local agent: the server also plays the Consul agent at its address, node `server_options::agent_node`:
+// GET /v1/agent/self, PUT /v1/agent/service/register, PUT /v1/agent/check/register, PUT
+// /v1/agent/check/update/<id> and PUT /v1/agent/check/deregister/<id>, with Consul's validation order and error
+// texts (400 `Missing check name`, `Bad check status`, `Invalid check: TTL must be > 0 for TTL checks`,
+// `Invalid check status: '<s>'`, `Request decode failed: ...`; 404 `ServiceID "<id>" does not exist` and
+// `Unknown check ID "<id>". Ensure that the check ID is passed, not the check name.`; 500 `CheckID "<id>" does
+// not have associated TTL` for an agent check that is not a TTL check (alias, http or tcp: stored, never run);
+// 403 `ACL not found` under ACLs; 405 for another method). Registered checks and services are written to the
+// catalog on the agent's node, so /v1/health/node/<agent_node> shows them with a fresh index and held queries
+// wake; an unchanged update moves no index (as Consul). Like Consul, registration ignores `Output` (a new check
+// has none until its first update) and an update's output over 4,096 bytes is cut there by bytes with
+// ` ... (captured 4096 of N bytes)` appended. A TTL check that gets no update within its TTL turns critical with
+// `TTL expired` or `TTL expired (last output before timeout follows): <output>`. The agent's TTL clock runs in
+// real time and advance_agent_clock() moves it ahead, so tests expire TTLs without sleeping. Faults apply to
+// agent paths too (a delay, a status, a dropped connection), before the request changes anything.
+//
 // The server runs on its own thread with its own io_context, so the client code under test can run in any
 // io_context of its own, and listens on 127.0.0.1 with an ephemeral port.
 //
@@ -64,6 +80,7 @@ struct server_options {
   bool wait_jitter = true;                        ///< add a random delay up to wait/16, as Consul does
   std::size_t request_log_capacity = 256;         ///< recent_requests() keeps at most this many
   std::size_t max_conns_per_client = 200;         ///< per client IP, as Consul's default; 0 = no limit
+  std::string agent_node = "test-agent";          ///< the node of the agent the server plays (/v1/agent/...)
 };
 
 /// What a fault does to the request it hits.
@@ -133,6 +150,26 @@ struct request_record {
   std::optional<std::string> header(std::string_view name) const;
 };
 
+/// A check registered through the agent API (PUT /v1/agent/check/register).
+struct agent_check {
+  std::string check_id;
+  std::string name;
+  std::string notes;
+  std::string service_id;
+  std::string type;                  ///< "ttl", "alias", "http" or "tcp"
+  std::chrono::nanoseconds ttl{0};   ///< 0 unless a TTL check
+  coalias::status status = coalias::status::critical;
+  std::string output;
+};
+
+/// One request to /v1/agent/..., with its body and the status it was answered with (faults excluded).
+struct agent_request {
+  std::string method;
+  std::string path;
+  std::string body;
+  int status = 0;
+};
+
 /// Endpoints counted separately by requests_to().
 enum class endpoint { health_node, catalog_node, other, health_service, health_state };
 
@@ -173,6 +210,20 @@ class consul_test_server {
   std::optional<node_info> find_node(std::string_view name) const;
   std::vector<health_check> checks(std::string_view node) const;  ///< sorted by check ID
   index_snapshot indexes() const;
+
+  // ---- the local agent ----
+
+  /// The agent's registered checks, sorted by ID.
+  std::vector<agent_check> agent_checks() const;
+  /// Forgets every agent-registered check and service, and removes them from the catalog, as an agent restart
+  /// without persistence does; updates then answer 404.
+  void restart_agent();
+  /// Moves the agent's TTL clock ahead by `d`: every TTL check whose TTL has run out by then expires at once.
+  void advance_agent_clock(std::chrono::nanoseconds d);
+  /// The last requests to /v1/agent/... (at most request_log_capacity), oldest first.
+  std::vector<agent_request> agent_requests() const;
+  /// PUTs to /v1/agent/... answered so far (every status), the log's capacity notwithstanding.
+  std::uint64_t agent_writes() const;
 
   // ---- fault injection ----
 

@@ -1,8 +1,8 @@
-#include "json_writer.hpp"
+#include "core/json_writer.hpp"
 
 #include <cstdint>
 
-namespace coalias::testing::detail {
+namespace coalias::detail {
 namespace {
 
 constexpr char hex_digits[] = "0123456789abcdef";
@@ -79,4 +79,4 @@ void append_json_string(std::string& out, std::string_view s) {
   out += '"';
 }
 
-}  // namespace coalias::testing::detail
+}  // namespace coalias::detail

@@ -1,10 +1,10 @@
-#include "http_request.hpp"
+#include "http_server/http_request.hpp"
 
 #include "core/ascii.hpp"
 
 #include <charconv>
 
-namespace coalias::testing::detail {
+namespace coalias::http_server {
 namespace {
 
 using coalias::detail::ascii_iequals;
@@ -105,7 +105,8 @@ std::optional<std::string_view> find_param(const header_list& params, std::strin
   return std::nullopt;
 }
 
-std::optional<http_request> parse_request_head(std::string_view head) {
+std::optional<http_request> parse_request_head(std::string_view head, std::size_t max_headers, head_error* why) {
+  if (why != nullptr) *why = head_error::bad_request;
   http_request req;
 
   // Request line: METHOD SP target SP HTTP/1.x
@@ -141,6 +142,10 @@ std::optional<http_request> parse_request_head(std::string_view head) {
   // Header lines.
   std::optional<std::size_t> content_length;
   while (!head.empty()) {
+    if (req.headers.size() >= max_headers) {
+      if (why != nullptr) *why = head_error::too_many_headers;
+      return std::nullopt;
+    }
     const auto end = head.find("\r\n");
     const std::string_view field = head.substr(0, end);
     head = end == std::string_view::npos ? std::string_view() : head.substr(end + 2);
@@ -171,4 +176,4 @@ std::optional<http_request> parse_request_head(std::string_view head) {
   return req;
 }
 
-}  // namespace coalias::testing::detail
+}  // namespace coalias::http_server

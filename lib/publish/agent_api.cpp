@@ -1,0 +1,124 @@
+#include "publish/agent_api.hpp"
+
+#include "core/json_writer.hpp"
+#include "consul/url.hpp"
+#include "core/ascii.hpp"
+#include "remote/consul_api.hpp"
+
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/use_awaitable.hpp>
+
+#include <cstdio>
+
+namespace coalias::publish {
+namespace {
+
+void append_field(std::string& out, std::string_view key, std::string_view value) {
+  if (out.size() > 1) out += ',';
+  coalias::detail::append_json_string(out, key);  // Go's escaping: any bytes of a check's output make valid JSON
+  out += ':';
+  coalias::detail::append_json_string(out, value);
+}
+
+// Go's time.Duration text for a whole number of milliseconds, which Consul's TTL field parses.
+std::string go_duration(std::chrono::milliseconds d) { return std::to_string(d.count()) + "ms"; }
+
+}  // namespace
+
+agent_api::agent_api(const asio::any_io_executor& ex, consul_config config)
+    : config_(std::move(config)), client_(ex, [&] {
+        http::client_options o;
+        o.max_connections_per_host = config_.max_connections;
+        return o;
+      }()) {}
+
+std::string agent_api::check_path(std::string_view action, std::string_view check_id) {
+  std::string path = "/v1/agent/check/" + std::string(action);
+  if (consul::append_path_segment(path, check_id)) {
+    // "." or "..": every byte escaped, so the segment can never vanish or climb a level.
+    for (const char c : check_id) {
+      char esc[4];
+      std::snprintf(esc, sizeof esc, "%%%02X", static_cast<unsigned>(static_cast<unsigned char>(c)));
+      path += esc;
+    }
+  }
+  return path;
+}
+
+std::string agent_api::register_body(const published_check& check, std::chrono::milliseconds ttl, status s,
+                                     std::string_view output) {
+  std::string out = "{";
+  append_field(out, "ID", check.check_id);
+  append_field(out, "Name", check.name.empty() ? check.check_id : check.name);
+  if (!check.notes.empty()) append_field(out, "Notes", check.notes);
+  if (!check.service_id.empty()) append_field(out, "ServiceID", check.service_id);
+  append_field(out, "TTL", go_duration(ttl));
+  append_field(out, "Status", to_string(s));
+  append_field(out, "Output", output);
+  return out + "}";
+}
+
+std::string agent_api::update_body(status s, std::string_view output) {
+  std::string out = "{";
+  append_field(out, "Status", to_string(s));
+  append_field(out, "Output", output);
+  return out + "}";
+}
+
+http::request agent_api::make_request(std::string path, std::string body, std::chrono::milliseconds timeout) const {
+  http::request req;
+  req.method = "PUT";
+  req.url = config_.address.base_url() + path;
+  req.body = std::move(body);
+  if (config_.address.type() == consul_address::kind::unix_socket) req.unix_socket = config_.address.unix_socket();
+  if (!config_.token.empty()) req.headers.emplace_back("X-Consul-Token", config_.token);  // only ever a header
+  req.timeout = timeout;
+  req.max_body = 64 * 1024;  // the agent answers these with an empty body or one line of error
+  req.tls.ca_file = config_.tls.ca_file;
+  req.tls.ca_path = config_.tls.ca_path;
+  req.tls.cert_file = config_.tls.cert_file;
+  req.tls.key_file = config_.tls.key_file;
+  req.tls.server_name = config_.tls.server_name;
+  req.tls.verify = config_.tls.verify;
+  return req;
+}
+
+put_outcome agent_api::outcome_of(std::error_code ec, http::response resp, const std::string& token) {
+  put_outcome o;
+  o.status = resp.status;
+  if (ec) {
+    o.reason = remote::redact(resp.error_detail.empty() ? ec.message() : resp.error_detail, token);
+    return o;
+  }
+  o.ok = resp.status >= 200 && resp.status <= 299;
+  o.body = std::move(resp.body);
+  if (!o.ok) {
+    const std::string_view body = o.body;
+    const auto line = coalias::detail::error_excerpt(body.substr(0, body.find_first_of("\r\n")), 200);
+    o.reason = remote::redact(
+        "Unexpected response code: " + std::to_string(resp.status) + (line.empty() ? "" : " (" + line + ")"),
+        token);
+  }
+  return o;
+}
+
+asio::awaitable<put_outcome> agent_api::put(std::string path, std::string body, std::chrono::milliseconds timeout) {
+  auto req = make_request(std::move(path), std::move(body), timeout);
+  auto [ec, resp] = co_await client_.async_request(std::move(req), asio::experimental::as_tuple(asio::use_awaitable));
+  if (ec == asio::error::operation_aborted) throw std::system_error(ec);  // a stop ends the task
+  co_return outcome_of(ec, std::move(resp), config_.token);
+}
+
+void agent_api::async_put(std::string path, std::string body, std::chrono::milliseconds timeout,
+                          std::function<void(put_outcome)> done) {
+  client_.async_request(make_request(std::move(path), std::move(body), timeout),
+                        [token = config_.token, done = std::move(done)](std::error_code ec, http::response resp) {
+                          done(outcome_of(ec, std::move(resp), token));
+                        });
+}
+
+bool is_not_ttl(const put_outcome& o) {
+  return o.status == 500 && o.body.find("does not have associated TTL") != std::string::npos;
+}
+
+}  // namespace coalias::publish
