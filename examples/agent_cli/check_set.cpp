@@ -3,18 +3,32 @@
 #include <malloc.h>
 
 #include <asio/experimental/as_tuple.hpp>
+#include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
 
 #include <algorithm>
+#include <atomic>
+#include <memory>
 #include <tuple>
 
 namespace coalias::agent_cli {
 namespace {
 constexpr auto tuple_awaitable = asio::experimental::as_tuple(asio::use_awaitable);
+
+
+published_check registration_of(const check_definition& def) {
+  published_check p;
+  p.check_id = def.alias.check_id;
+  p.name = def.alias.name;
+  p.notes = def.alias.notes;
+  p.service_id = def.alias.service_id;
+  return p;
 }
 
-check_set::check_set(coalias::agent& node, event_log& log)
-    : node_(node), log_(log), statuses_(node.get_executor(), node.state(), log) {}
+}  // namespace
+
+check_set::check_set(coalias::agent& node, ttl_publisher* publisher, event_log& log)
+    : node_(node), publisher_(publisher), log_(log), statuses_(node.get_executor(), node.state(), log) {}
 
 void check_set::ensure_service(const std::string& service_id) {
   // The alias check belongs to that service in the local state; Consul's agent holds the service itself.
@@ -34,8 +48,37 @@ asio::awaitable<bool> check_set::add(const check_definition& def, bool replace) 
   co_return true;
 }
 
-bool check_set::differs(const alias_target& running, const check_definition& next) const {
-  if (running != next.alias.target) return true;
+// All at once and awaited together: one after the other, each completion would queue behind the publishing
+// traffic of the checks before it (10,000 checks took over a minute to start).
+asio::awaitable<void> check_set::publish(std::vector<registration> regs) {
+  if (!publisher_ || regs.empty()) co_return;
+  struct pending {
+    pending(const asio::any_io_executor& ex, std::size_t n) : done(ex, wake_capacity), left(n) {}
+    wake_channel done;
+    std::atomic<std::size_t> left;
+  };
+  auto state = std::make_shared<pending>(co_await asio::this_coro::executor, regs.size());
+  for (auto& r : regs) {
+    auto on_done = [this, state, id = r.check.check_id](std::error_code ec) {
+      if (ec) log_.write(error_line("check " + go_quote(id) + ": not published: " + ec.message()));
+      if (--state->left == 0) wake(state->done);
+    };
+    if (r.replace) publisher_->async_replace(std::move(r.check), std::move(on_done));
+    else publisher_->async_add(std::move(r.check), std::move(on_done));
+  }
+  co_await state->done.async_receive(asio::use_awaitable);
+}
+
+// Publishing stops (and the check is deregistered) before the alias does, so nothing is published after.
+asio::awaitable<void> check_set::remove(std::string check_id) {
+  if (publisher_) {
+    auto id = check_id;
+    co_await publisher_->async_remove(std::move(id), true, tuple_awaitable);
+  }
+  co_await node_.async_remove(std::move(check_id), tuple_awaitable);
+}
+
+bool check_set::registration_differs(const check_definition& next) const {
   const auto c = node_.state().check(next.alias.check_id);
   return !c || c->name != next.alias.name || c->notes != next.alias.notes || c->service_id != next.alias.service_id;
 }
@@ -55,12 +98,13 @@ asio::awaitable<reload_counts> check_set::apply(std::vector<check_definition> de
       ++it;
       continue;
     }
-    auto id = it->first;  // named: g++ 12 and temporaries inside co_await
-    co_await node_.async_remove(std::move(id), tuple_awaitable);
+    co_await remove(it->first);
     statuses_.forget(it->first);
     it = running_.erase(it);
     ++n.removed;
   }
+  // The aliases first, so the publisher finds their checks in the local state; then what to register.
+  std::vector<registration> regs;
   for (const auto& def : defs) {
     const auto& id = def.alias.check_id;
     const auto it = running_.find(id);
@@ -68,20 +112,29 @@ asio::awaitable<reload_counts> check_set::apply(std::vector<check_definition> de
       if (!co_await add(def, false)) continue;
       statuses_.follow(id);
       running_.emplace(id, def.alias.target);
+      regs.push_back(registration{registration_of(def), false});
       ++n.added;
-    } else if (differs(it->second, def)) {
+      continue;
+    }
+    const bool reregister = registration_differs(def);
+    if (reregister || it->second != def.alias.target) {
       if (!co_await add(def, true)) continue;
       it->second = def.alias.target;
+      if (reregister) regs.push_back(registration{registration_of(def), true});
       ++n.changed;
     } else {
       ++n.unchanged;
     }
   }
   defs = {};
+  co_await publish(std::move(regs));
   ::malloc_trim(0);  // glibc keeps freed heap otherwise: a large configuration's parse would stay resident
   co_return n;
 }
 
-asio::awaitable<void> check_set::shutdown() { co_await node_.async_shutdown(asio::use_awaitable); }
+asio::awaitable<void> check_set::shutdown(bool deregister) {
+  if (publisher_) co_await publisher_->async_shutdown(deregister, asio::use_awaitable);
+  co_await node_.async_shutdown(asio::use_awaitable);
+}
 
 }  // namespace coalias::agent_cli

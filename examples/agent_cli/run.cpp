@@ -1,8 +1,12 @@
 #include "run.hpp"
 
 #include "check_set.hpp"
+#include "observers.hpp"
 
 #include <coalias/agent_self.hpp>
+#include <coalias/health_endpoint.hpp>
+#include <coalias/prometheus_metrics.hpp>
+#include <coalias/ttl_publisher.hpp>
 
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/experimental/awaitable_operators.hpp>
@@ -58,8 +62,9 @@ asio::awaitable<agent_answer> ask_agent(const options& opts) {
 
 class supervisor {
  public:
-  supervisor(const options& opts, coalias::agent& node, event_log& log, std::string agent_node)
-      : opts_(opts), log_(log), agent_node_(std::move(agent_node)), checks_(node, log) {}
+  supervisor(const options& opts, coalias::agent& node, ttl_publisher* publisher, event_log& log,
+             std::string agent_node)
+      : opts_(opts), log_(log), agent_node_(std::move(agent_node)), checks_(node, publisher, log) {}
 
   check_set& checks() noexcept { return checks_; }
 
@@ -124,12 +129,54 @@ asio::awaitable<int> run(const options& opts, std::vector<check_definition> defs
   }
   resolve(defs, agent_node);
 
-  coalias::agent node(ex, agent_node.empty() ? std::string(unnamed_node) : agent_node, opts.config);
-  supervisor sup(opts, node, log, agent_node);
+  // The hub reports query failures to the metrics, which can only be made once the agent's state exists.
+  remote_forwarder remote_events;
+  remote_options remote;
+  remote.observer = &remote_events;
+  coalias::agent node(ex, agent_node.empty() ? std::string(unnamed_node) : agent_node, opts.config, remote);
+
+  std::optional<prometheus_metrics> metrics;  // with --listen only
+  publish_log publish_events(log);
+  std::vector<publish_observer*> observers{&publish_events};
+  if (opts.listen) {
+    metrics.emplace(node.state());
+    remote_events.set_target(&*metrics);
+    observers.push_back(&*metrics);
+  }
+  publish_fanout publish_observers(std::move(observers));
+  std::optional<ttl_publisher> publisher;
+  if (opts.publish) {
+    publish_options po;
+    po.ttl = opts.ttl;
+    po.observer = &publish_observers;
+    publisher.emplace(ex, node.state(), opts.config, po);
+  }
+  std::optional<health_endpoint> endpoint;
+  if (opts.listen) {
+    std::string bind_error;
+    try {
+      endpoint_options eo;
+      eo.metrics = [&m = *metrics] { return m.render(); };
+      const asio::ip::tcp::endpoint where(asio::ip::make_address(opts.listen->host), opts.listen->port);
+      endpoint.emplace(ex, node.state(), where, std::move(eo));
+    } catch (const std::system_error& e) {
+      bind_error = e.what();
+    }
+    if (!bind_error.empty()) {
+      log.write(error_line("--listen: " + bind_error));
+      co_await node.async_shutdown(asio::use_awaitable);  // nothing runs yet, but the rule is the rule
+      co_return ex_unavailable;
+    }
+    const auto where = endpoint->local_endpoint();
+    log.write(listening_line(where.address().to_string(), where.port()));
+  }
+
+  supervisor sup(opts, node, publisher ? &*publisher : nullptr, log, agent_node);
   (void)co_await sup.checks().apply(std::move(defs));
   log.write(start_line(sup.checks().size(), opts));
   co_await (sup.serve(signals) || sup.checks().statuses().run());
-  co_await sup.checks().shutdown();
+  if (endpoint) co_await endpoint->async_shutdown(asio::use_awaitable);
+  co_await sup.checks().shutdown(opts.deregister_on_exit);
   co_return 0;
 }
 

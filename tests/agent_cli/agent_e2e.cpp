@@ -7,8 +7,16 @@
 
 #include <catch2/catch.hpp>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
+#include <optional>
+#include <thread>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -360,4 +368,245 @@ TEST_CASE_METHOD(agent_fixture, "SIGTERM while asking the agent for its node exi
   CHECK(st == 0);
   CHECK(took < 100ms);
   CHECK(p.all_stderr().empty());
+}
+
+// ---- publishing (on unless --no-publish) ----
+
+namespace {
+
+// Polls `done` until it holds or `timeout` passes: a bound, never a sleep that decides the result.
+template <class Pred>
+bool eventually(Pred done, std::chrono::milliseconds timeout = 10s) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(1ms);
+  }
+  return true;
+}
+
+std::optional<testing::agent_check> agent_check_of(const consul_test_server& server, std::string_view id) {
+  for (auto& c : server.agent_checks())
+    if (c.check_id == id) return c;
+  return std::nullopt;
+}
+
+bool agent_shows(const consul_test_server& server, std::string_view id, status s, std::string_view output) {
+  const auto c = agent_check_of(server, id);
+  return c && c->status == s && c->output == output;
+}
+
+// One HTTP/1.1 request with Connection: close; the whole answer (status line, headers, body).
+std::string http_get(std::uint16_t port, const std::string& path) {
+  const int s = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(port);
+  if (::connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    ::close(s);
+    return "(connect failed)";
+  }
+  const std::string req = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+  (void)::write(s, req.data(), req.size());
+  std::string out;
+  char buf[4096];
+  for (pollfd p{s, POLLIN, 0}; ::poll(&p, 1, 5000) > 0;) {
+    const auto n = ::read(s, buf, sizeof buf);
+    if (n <= 0) break;
+    out.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(s);
+  return out;
+}
+
+std::string body_of(const std::string& answer) {
+  const auto at = answer.find("\r\n\r\n");
+  return at == std::string::npos ? "" : answer.substr(at + 4);
+}
+
+}  // namespace
+
+TEST_CASE_METHOD(agent_fixture, "publishing: registered as a TTL check, then every status change sent at once") {
+  const auto file = dir.write("pg.json", R"({"check": {"id": "pg-alias", "name": "Postgres", "notes": "mirrors pg-1",
+      "alias_node": "db-1", "alias_service": "pg-1"}})");
+  agent_process p({"--config", file, "--ttl", "10s"}, env());
+  CHECK(p.next_err() == "start: 1 check, publishing to http://" + server.address() + " (ttl 10s)");
+  CHECK(p.next_err() == "check \"pg-alias\": passing: All checks passing.");
+  REQUIRE(eventually([&] { return agent_shows(server, "pg-alias", status::passing, "All checks passing."); }));
+  const auto c = agent_check_of(server, "pg-alias");
+  CHECK(c->name == "Postgres");
+  CHECK(c->notes == "mirrors pg-1");
+  CHECK(c->type == "ttl");
+  CHECK(c->ttl == 10s);
+  const auto requests = server.agent_requests();
+  const auto first = std::find_if(requests.begin(), requests.end(), [](const auto& r) { return r.method == "PUT"; });
+  REQUIRE(first != requests.end());
+  CHECK(first->path == "/v1/agent/check/register");
+  CHECK(first->body.find("\"Status\":\"critical\"") != std::string::npos);
+
+  server.update_check_status("db-1", "service:pg-1", status::critical, "connection refused");
+  CHECK(p.next_err() == "check \"pg-alias\": critical: Aliased check \"pg port\" failing: connection refused");
+  CHECK(eventually([&] {
+    return agent_shows(server, "pg-alias", status::critical, "Aliased check \"pg port\" failing: connection refused");
+  }));
+  // The published check is in the agent node's health answer, so it can itself be read and aliased.
+  const auto on_node = server.checks("test-agent");
+  CHECK(std::any_of(on_node.begin(), on_node.end(), [](const health_check& h) { return h.check_id == "pg-alias"; }));
+  CHECK(p.signal_and_wait(SIGTERM).first == 0);
+  CHECK(agent_check_of(server, "pg-alias").has_value());  // without --deregister-on-exit it stays registered
+}
+
+TEST_CASE("an empty alias_node is the agent's node, from GET /v1/agent/self") {
+  testing::server_options o;
+  o.agent_node = "db-1";
+  agent_fixture f(o);
+  const auto file = f.dir.write("local.json", R"({"check": {"id": "local-pg", "alias_service": "pg-1"}})");
+  agent_process p({"--config", file}, f.env());
+  CHECK(p.next_err() == "start: 1 check, publishing to http://" + f.server.address() + " (ttl 30s)");
+  CHECK(p.next_err() == "check \"local-pg\": passing: All checks passing.");
+  REQUIRE(eventually([&] { return agent_shows(f.server, "local-pg", status::passing, "All checks passing."); }));
+  REQUIRE(f.server.wait_for_held_queries(1, 10s));
+  f.server.update_check_status("db-1", "service:pg-1", status::critical, "down");
+  CHECK(p.next_err() == "check \"local-pg\": critical: Aliased check \"pg port\" failing: down");
+  CHECK(p.signal_and_wait(SIGTERM).first == 0);
+  const auto reqs = f.server.recent_requests();
+  CHECK(std::count_if(reqs.begin(), reqs.end(), [](const auto& r) { return r.target == "/v1/agent/self"; }) == 1);
+}
+
+TEST_CASE("a node alias of the agent's own node never counts its own published check") {
+  // Its published TTL check is a node-level check of db-1, first registered critical: counted, it would keep
+  // the alias critical for ever. The alias's own check is known by the agent's node name from /v1/agent/self.
+  testing::server_options o;
+  o.agent_node = "db-1";
+  agent_fixture f(o);
+  const auto file = f.dir.write("node.json", R"({"check": {"id": "node-alias", "alias_node": "db-1"}})");
+  agent_process p({"--config", file}, f.env());
+  CHECK(p.next_err() == "start: 1 check, publishing to http://" + f.server.address() + " (ttl 30s)");
+  CHECK(p.next_err() == "check \"node-alias\": passing: All checks passing.");
+  REQUIRE(eventually([&] { return agent_shows(f.server, "node-alias", status::passing, "All checks passing."); }));
+  REQUIRE(f.server.wait_for_held_queries(1, 10s));
+  f.server.update_check_status("db-1", "serfHealth", status::critical, "Agent not live or unreachable");
+  CHECK(p.next_err() == "check \"node-alias\": critical: Aliased check \"Serf Health Status\" failing: Agent not live or unreachable");
+  REQUIRE(f.server.wait_for_held_queries(1, 10s));
+  f.server.update_check_status("db-1", "serfHealth", status::passing, "Agent alive and reachable");
+  CHECK(p.next_err() == "check \"node-alias\": passing: All checks passing.");
+  CHECK(p.signal_and_wait(SIGTERM).first == 0);
+}
+
+TEST_CASE_METHOD(agent_fixture, "the unchanged state is re-sent every ttl/3, so the TTL never expires") {
+  const auto file = dir.write("pg.json", pg1_alias);
+  agent_process p({"--config", file, "--ttl", "300ms"}, env());
+  CHECK(p.next_err() == "start: 1 check, publishing to http://" + server.address() + " (ttl 300ms)");
+  CHECK(p.next_err() == "check \"pg-alias\": passing: All checks passing.");
+  const auto updates = [&] {
+    const auto reqs = server.agent_requests();
+    return std::count_if(reqs.begin(), reqs.end(),
+                         [](const auto& r) { return r.path == "/v1/agent/check/update/pg-alias"; });
+  };
+  REQUIRE(eventually([&] { return updates() >= 5; }));
+  CHECK(agent_shows(server, "pg-alias", status::passing, "All checks passing."));
+  CHECK(p.signal_and_wait(SIGTERM).first == 0);
+}
+
+TEST_CASE_METHOD(agent_fixture, "publish failures: one line at the first, one at the recovery; an agent restart re-registers") {
+  const auto file = dir.write("pg.json", pg1_alias);
+  agent_process p({"--config", file, "--ttl", "300ms"}, env());
+  CHECK(p.next_err() == "start: 1 check, publishing to http://" + server.address() + " (ttl 300ms)");
+  CHECK(p.next_err() == "check \"pg-alias\": passing: All checks passing.");
+  REQUIRE(eventually([&] { return agent_shows(server, "pg-alias", status::passing, "All checks passing."); }));
+  server.inject(testing::fault::with_status(500, "No cluster leader").on_path("/v1/agent/check/update").times(3));
+  const auto failed = p.next_err();
+  CHECK(failed.rfind("check \"pg-alias\": publish failed: ", 0) == 0);
+  CHECK(p.next_err() == "check \"pg-alias\": publish recovered");
+  // An agent restart forgets the check: the next update's 404 is logged, and the re-registration recovers it.
+  server.restart_agent();
+  CHECK(p.next_err() == "check \"pg-alias\": publish failed: Unexpected response code: 404 (Unknown check ID "
+                        "\"pg-alias\". Ensure that the check ID is passed, not the check name.)");
+  CHECK(p.next_err() == "check \"pg-alias\": publish recovered");
+  REQUIRE(eventually([&] { return agent_shows(server, "pg-alias", status::passing, "All checks passing."); }));
+  CHECK(p.signal_and_wait(SIGTERM).first == 0);
+  CHECK(p.all_stderr().empty());
+}
+
+TEST_CASE_METHOD(agent_fixture, "--deregister-on-exit: SIGTERM deregisters every published check, then exits 0") {
+  const auto file = dir.write("two.json", R"({"checks": [{"id": "a", "alias_node": "db-1"}, {"id": "b", "alias_node": "db-2"}]})");
+  agent_process p({"--config", file, "--deregister-on-exit"}, env());
+  CHECK(p.next_err().rfind("start: 2 checks, publishing to ", 0) == 0);
+  REQUIRE(eventually([&] { return server.agent_checks().size() == 2; }));
+  const auto [st, took] = p.signal_and_wait(SIGTERM);
+  CHECK(st == 0);
+  CHECK(took < 2s);
+  CHECK(server.agent_checks().empty());
+  SECTION("bounded by 2 s when the agent does not answer") {
+    agent_process q({"--config", file, "--deregister-on-exit"}, env());
+    CHECK(q.next_err().rfind("start: 2 checks, publishing to ", 0) == 0);
+    REQUIRE(eventually([&] { return server.agent_checks().size() == 2; }));
+    server.inject(testing::fault::delayed(10s).on_path("/v1/agent/check/deregister").persistent());
+    const auto [st2, took2] = q.signal_and_wait(SIGTERM, 5s);
+    CHECK(st2 == 0);
+    CHECK(took2 < 2500ms);
+  }
+}
+
+TEST_CASE_METHOD(agent_fixture, "SIGHUP while publishing: a removed check is deregistered, a renamed one re-registered") {
+  const auto file = dir.write("two.json", R"({"checks": [{"id": "a", "alias_node": "db-1"}, {"id": "b", "alias_node": "db-2"}]})");
+  agent_process p({"--config", file}, env());
+  CHECK(p.next_err().rfind("start: 2 checks, publishing to ", 0) == 0);
+  REQUIRE(eventually([&] { return server.agent_checks().size() == 2; }));
+  dir.write("two.json", R"({"checks": [{"id": "a", "name": "A", "alias_node": "db-1"}]})");
+  p.signal(SIGHUP);
+  std::string line;
+  do line = p.next_err(); while (line.rfind("check ", 0) == 0);  // first evaluations may still come
+  CHECK(line == "reload: 0 added, 1 changed, 1 removed, 0 unchanged");
+  REQUIRE(eventually([&] {
+    const auto c = server.agent_checks();
+    return c.size() == 1 && c[0].check_id == "a" && c[0].name == "A";
+  }));
+  CHECK(p.signal_and_wait(SIGTERM).first == 0);
+}
+
+TEST_CASE("publishing under ACLs: the token only in X-Consul-Token, never in any output") {
+  const std::string secret = "b3f1c2a4-7e9d-4c21-9a55-0d1e2f3a4b5c";
+  testing::server_options o;
+  o.acl_token = secret;
+  agent_fixture f(o);
+  const auto file = f.dir.write("pg.json", pg1_alias);
+  agent_process p({"--config", file, "--token", secret}, f.env());
+  CHECK(p.next_err().rfind("start: 1 check, publishing to ", 0) == 0);
+  REQUIRE(eventually([&] { return agent_shows(f.server, "pg-alias", status::passing, "All checks passing."); }));
+  CHECK(p.signal_and_wait(SIGTERM).first == 0);
+  CHECK(p.all_stderr().find(secret) == std::string::npos);
+  CHECK(p.rest_of_stdout().empty());
+  for (const auto& r : f.server.recent_requests()) {
+    CHECK(r.target.find(secret) == std::string::npos);
+    CHECK(r.header("X-Consul-Token") == secret);
+  }
+  for (const auto& r : f.server.agent_requests()) CHECK(r.body.find(secret) == std::string::npos);
+}
+
+// ---- --listen ----
+
+TEST_CASE_METHOD(agent_fixture, "--listen HOST:0 prints the port and serves /health/<id>, /health and /metrics") {
+  const auto file = dir.write("two.json", R"({"checks": [{"id": "a", "alias_node": "db-1"},
+      {"id": "b", "alias_node": "db-2", "alias_service": "pg-2"}]})");
+  agent_process p({"--config", file, "--no-publish", "--listen", "127.0.0.1:0"}, env());
+  const auto listening = p.next_err();
+  REQUIRE(listening.rfind("listening on 127.0.0.1:", 0) == 0);
+  const auto port = static_cast<std::uint16_t>(std::stoi(listening.substr(std::string("listening on 127.0.0.1:").size())));
+  CHECK(p.next_err() == "start: 2 checks, not publishing");
+  std::vector<std::string> first = {p.next_err(), p.next_err()};
+  const auto a = http_get(port, "/health/a");
+  CHECK(a.rfind("HTTP/1.1 200 ", 0) == 0);
+  CHECK(body_of(a) == R"({"id":"a","status":"passing","output":"All checks passing."})");
+  const auto b = http_get(port, "/health/b");
+  CHECK(b.rfind("HTTP/1.1 503 ", 0) == 0);
+  CHECK(http_get(port, "/health").rfind("HTTP/1.1 503 ", 0) == 0);
+  CHECK(http_get(port, "/health/nope").rfind("HTTP/1.1 404 ", 0) == 0);
+  const auto metrics = body_of(http_get(port, "/metrics"));
+  CHECK(metrics.find("coalias_check_status{id=\"a\",status=\"passing\"} 1") != std::string::npos);
+  CHECK(metrics.find("coalias_check_status{id=\"b\",status=\"critical\"} 1") != std::string::npos);
+  const auto [st, took] = p.signal_and_wait(SIGTERM);
+  CHECK(st == 0);
+  CHECK(took < 100ms);
 }
