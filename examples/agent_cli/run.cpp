@@ -144,13 +144,6 @@ asio::awaitable<int> run(const options& opts, std::vector<check_definition> defs
     observers.push_back(&*metrics);
   }
   publish_fanout publish_observers(std::move(observers));
-  std::optional<ttl_publisher> publisher;
-  if (opts.publish) {
-    publish_options po;
-    po.ttl = opts.ttl;
-    po.observer = &publish_observers;
-    publisher.emplace(ex, node.state(), opts.config, po);
-  }
   std::optional<health_endpoint> endpoint;
   if (opts.listen) {
     std::string bind_error;
@@ -164,13 +157,20 @@ asio::awaitable<int> run(const options& opts, std::vector<check_definition> defs
     }
     if (!bind_error.empty()) {
       log.write(error_line("--listen: " + bind_error));
-      co_await node.async_shutdown(asio::use_awaitable);  // nothing runs yet, but the rule is the rule
+      co_await node.async_shutdown(asio::use_awaitable);  // nothing runs yet, but an agent is shut down first
       co_return ex_unavailable;
     }
     const auto where = endpoint->local_endpoint();
     log.write(listening_line(where.address().to_string(), where.port()));
   }
 
+  std::optional<ttl_publisher> publisher;
+  if (opts.publish) {
+    publish_options po;
+    po.ttl = opts.ttl;
+    po.observer = &publish_observers;
+    publisher.emplace(ex, node.state(), opts.config, po);
+  }
   supervisor sup(opts, node, publisher ? &*publisher : nullptr, log, agent_node);
   (void)co_await sup.checks().apply(std::move(defs));
   log.write(start_line(sup.checks().size(), opts));

@@ -610,3 +610,22 @@ TEST_CASE_METHOD(agent_fixture, "--listen HOST:0 prints the port and serves /hea
   CHECK(st == 0);
   CHECK(took < 100ms);
 }
+
+TEST_CASE_METHOD(agent_fixture, "--listen on an address in use: one line naming it, exit 69") {
+  const int s = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  REQUIRE(::listen(s, 1) == 0);
+  socklen_t len = sizeof a;
+  ::getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
+  const auto busy = "127.0.0.1:" + std::to_string(ntohs(a.sin_port));
+  agent_process p({"--config", dir.write("pg.json", pg1_alias), "--no-publish", "--listen", busy}, env());
+  REQUIRE(p.wait() == 69);
+  const auto err = p.all_stderr();
+  CHECK(err.rfind("coalias-agent: --listen: ", 0) == 0);
+  CHECK(err.find(busy) != std::string::npos);
+  CHECK(lines_of(err).size() == 1);
+  ::close(s);
+}
