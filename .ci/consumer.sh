@@ -53,7 +53,7 @@ for cxx in g++ clang++-14; do
           >"$out.log" 2>&1 &&
         cmake --build "$out" >>"$out.log" 2>&1 || { echo "  build FAILED" >&2; cat "$out.log" >&2; rc=1; continue; }
     fi
-    for prog in quickstart test_server asio_first; do run "$out/$prog" || rc=1; done
+    for prog in quickstart test_server asio_first metrics; do run "$out/$prog" || rc=1; done
   done
 done
 [ $rc = 0 ] && echo "consumer: all builds and runs passed" || echo "consumer: FAILED" >&2

@@ -4,11 +4,11 @@
 //
 //   coalias_check_status{id,status}        1 for the check's status, 0 for the two others (a state set), per
 //                                          served check, read from the local state at each render
-//   coalias_publishes_total                check states the Consul agent acknowledged (heartbeats included)
+//   coalias_publishes_total                new check states the Consul agent acknowledged
 //   coalias_publish_failures_total         failed publish requests
 //   coalias_remote_query_failures_total    failed remote-alias queries
 //   coalias_publish_latency_seconds        histogram: from a local change to the agent's acknowledgement of it
-//                                          (heartbeats re-sending a known state are not observed)
+//                                          (`since_change` of publish_observer::on_published)
 //
 // Give it to a publisher (`publish_options::observer`) and a hub (`remote_options::observer`), and its `render`
 // to a health endpoint:
@@ -17,8 +17,8 @@
 //   coalias::endpoint_options o;
 //   o.metrics = [&metrics] { return metrics.render(); };
 //
-// Thread safety: every member function may be called from any thread, concurrently (the hooks are non-blocking:
-// atomic counters, and one short lock for the latency's change times). Lifetime: it must outlive the publisher,
+// Thread safety: every member function may be called from any thread, concurrently (the hooks only touch
+// prometheus-cpp's atomic counters and histogram). Lifetime: it must outlive the publisher,
 // hub and endpoint it was given to; the local state must outlive it.
 #pragma once
 

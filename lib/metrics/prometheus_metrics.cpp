@@ -9,18 +9,11 @@
 
 #include <algorithm>
 #include <array>
-#include <mutex>
-#include <unordered_map>
 
 namespace coalias {
 namespace {
 
 constexpr std::array<status, 3> all_statuses = {status::passing, status::warning, status::critical};
-
-// Two acknowledgements whose local changes lie closer than this are one change (a heartbeat): both sides
-// measure the same write time, microseconds apart (a real change this close to the last is rare, and missing it
-// only leaves one sample out of the histogram).
-constexpr auto same_change = std::chrono::milliseconds(1);
 
 // coalias_check_status, collected from the local state at each scrape rather than kept up to date.
 class check_status_collector final : public prometheus::Collectable {
@@ -83,9 +76,6 @@ struct prometheus_metrics::impl {
   prometheus::Counter& publish_failures;
   prometheus::Counter& query_failures;
   prometheus::Histogram& latency;
-
-  std::mutex mutex;  // guards last_change
-  std::unordered_map<std::string, std::chrono::steady_clock::time_point> last_change;
 };
 
 prometheus_metrics::prometheus_metrics(const local_state& state, std::function<bool(const health_check&)> serves)
@@ -100,17 +90,8 @@ std::string prometheus_metrics::render() const {
   return prometheus::TextSerializer().Serialize(families);
 }
 
-void prometheus_metrics::on_published(std::string_view check_id, status, std::chrono::nanoseconds since_change) {
-  impl_->publishes.Increment();
-  const auto change = std::chrono::steady_clock::now() - since_change;
-  {
-    std::lock_guard lock(impl_->mutex);
-    auto [it, fresh] = impl_->last_change.try_emplace(std::string(check_id), change);
-    if (!fresh) {
-      if (change - it->second < same_change && it->second - change < same_change) return;  // a heartbeat
-      it->second = change;
-    }
-  }
+void prometheus_metrics::on_published(std::string_view, status, std::chrono::nanoseconds since_change) {
+  impl_->publishes.Increment();  // a new state: the publisher reports no heartbeat
   impl_->latency.Observe(std::chrono::duration<double>(since_change).count());
 }
 

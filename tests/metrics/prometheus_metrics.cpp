@@ -42,11 +42,9 @@ TEST_CASE("GET /metrics serves the exposition that prometheus_client parses, wit
   metrics = std::make_unique<coalias::prometheus_metrics>(s.state);
 
   using std::chrono::nanoseconds;
-  using clock = std::chrono::steady_clock;
-  const auto disk_changed = clock::now() - nanoseconds(3'906'250);
-  metrics->on_published("disk", status::warning, nanoseconds(3'906'250));                 // 2^-8 s
-  metrics->on_published("disk", status::warning, clock::now() - disk_changed);            // heartbeat: not observed
-  metrics->on_published("web:alive", status::passing, nanoseconds(125'000'000));          // 2^-3 s
+  metrics->on_published("disk", status::warning, nanoseconds(3'906'250));         // 2^-8 s: exact in binary
+  metrics->on_published("disk", status::critical, nanoseconds(1'953'125));        // 2^-9 s
+  metrics->on_published("web:alive", status::passing, nanoseconds(125'000'000));  // 2^-3 s
   metrics->on_publish_failed("disk", "agent answered 500");
   metrics->on_publish_failed("disk", "agent answered 500");
   static_cast<coalias::remote_observer&>(*metrics).on_query_failed("db-1", "connection refused");
@@ -65,23 +63,23 @@ TEST_CASE("GET /metrics serves the exposition that prometheus_client parses, wit
         "family coalias_publish_failures counter\n"
         "coalias_publish_failures_total{} 2.0\n"
         "family coalias_publish_latency_seconds histogram\n"
-        "coalias_publish_latency_seconds_count{} 2.0\n"
-        "coalias_publish_latency_seconds_sum{} 0.12890625\n"
+        "coalias_publish_latency_seconds_count{} 3.0\n"
+        "coalias_publish_latency_seconds_sum{} 0.130859375\n"
         "coalias_publish_latency_seconds_bucket{le=\"0.0005\"} 0.0\n"
         "coalias_publish_latency_seconds_bucket{le=\"0.001\"} 0.0\n"
-        "coalias_publish_latency_seconds_bucket{le=\"0.0025\"} 0.0\n"
-        "coalias_publish_latency_seconds_bucket{le=\"0.005\"} 1.0\n"
-        "coalias_publish_latency_seconds_bucket{le=\"0.01\"} 1.0\n"
-        "coalias_publish_latency_seconds_bucket{le=\"0.025\"} 1.0\n"
-        "coalias_publish_latency_seconds_bucket{le=\"0.05\"} 1.0\n"
-        "coalias_publish_latency_seconds_bucket{le=\"0.1\"} 1.0\n"
-        "coalias_publish_latency_seconds_bucket{le=\"0.25\"} 2.0\n"
-        "coalias_publish_latency_seconds_bucket{le=\"0.5\"} 2.0\n"
-        "coalias_publish_latency_seconds_bucket{le=\"1\"} 2.0\n"
-        "coalias_publish_latency_seconds_bucket{le=\"2.5\"} 2.0\n"
-        "coalias_publish_latency_seconds_bucket{le=\"5\"} 2.0\n"
-        "coalias_publish_latency_seconds_bucket{le=\"10\"} 2.0\n"
-        "coalias_publish_latency_seconds_bucket{le=\"+Inf\"} 2.0\n"
+        "coalias_publish_latency_seconds_bucket{le=\"0.0025\"} 1.0\n"
+        "coalias_publish_latency_seconds_bucket{le=\"0.005\"} 2.0\n"
+        "coalias_publish_latency_seconds_bucket{le=\"0.01\"} 2.0\n"
+        "coalias_publish_latency_seconds_bucket{le=\"0.025\"} 2.0\n"
+        "coalias_publish_latency_seconds_bucket{le=\"0.05\"} 2.0\n"
+        "coalias_publish_latency_seconds_bucket{le=\"0.1\"} 2.0\n"
+        "coalias_publish_latency_seconds_bucket{le=\"0.25\"} 3.0\n"
+        "coalias_publish_latency_seconds_bucket{le=\"0.5\"} 3.0\n"
+        "coalias_publish_latency_seconds_bucket{le=\"1\"} 3.0\n"
+        "coalias_publish_latency_seconds_bucket{le=\"2.5\"} 3.0\n"
+        "coalias_publish_latency_seconds_bucket{le=\"5\"} 3.0\n"
+        "coalias_publish_latency_seconds_bucket{le=\"10\"} 3.0\n"
+        "coalias_publish_latency_seconds_bucket{le=\"+Inf\"} 3.0\n"
         "family coalias_publishes counter\n"
         "coalias_publishes_total{} 3.0\n"
         "family coalias_remote_query_failures counter\n"
