@@ -629,3 +629,29 @@ TEST_CASE_METHOD(agent_fixture, "--listen on an address in use: one line naming 
   CHECK(lines_of(err).size() == 1);
   ::close(s);
 }
+
+TEST_CASE_METHOD(agent_fixture, "publishing: SIGTERM and SIGINT exit 0 within 100 ms with an update in flight") {
+  auto timed_env = env();
+  timed_env.push_back("ASAN_OPTIONS=detect_leaks=0");  // as above
+  const auto file = dir.write("two.json", R"({"checks": [{"id": "a", "alias_node": "db-1"}, {"id": "b", "alias_node": "db-2"}]})");
+  for (const int sig : {SIGTERM, SIGINT}) {
+    INFO("signal " << sig);
+    server.restart_agent();
+    agent_process p({"--config", file}, timed_env);
+    CHECK(p.next_err().rfind("start: 2 checks, publishing to ", 0) == 0);
+    REQUIRE(eventually([&] {
+      return agent_shows(server, "a", status::passing, "All checks passing.") &&
+             agent_shows(server, "b", status::passing, "No checks found.");
+    }));
+    const auto applied = server.faults_injected();
+    server.inject(testing::fault::delayed(10s).on_path("/v1/agent/check/update/a"));
+    server.update_check_status("db-1", "serfHealth", status::warning, "slow");
+    REQUIRE(eventually([&] { return server.faults_injected() > applied; }));  // the update is held
+    const auto [st, took] = p.signal_and_wait(sig);
+    CHECK(st == 0);
+    CHECK(took < 100ms);
+    WARN("exit took " << took.count() << " ms");
+    server.clear_faults();
+    server.update_check_status("db-1", "serfHealth", status::passing, "Agent alive and reachable");
+  }
+}
