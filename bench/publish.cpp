@@ -3,6 +3,7 @@
 //                        with it, with 1 and 1,000 published checks (each answer then carries every check).
 //   publish_flapping:    10,000 flips per second for 2 s over 100 checks; the updates sent are bounded by round
 //                        trips, not flips, and every check's last state arrives.
+//   health_endpoint:     keep-alive GETs against a health_endpoint (bench/health_endpoint.cpp).
 // One JSON object per line; no arguments.
 #include <coalias/coalias.hpp>
 #include <coalias/testing/consul_test_server.hpp>
@@ -148,9 +149,11 @@ void flapping() {
 
 }  // namespace
 
+void bench_health_endpoint();  // bench/health_endpoint.cpp
+
 int main() {
   propagation(1);
   propagation(1000);
   flapping();
-  // health_endpoint and agent_memory lines (another helper's) go here.
+  bench_health_endpoint();
 }

@@ -34,6 +34,7 @@ namespace coalias {
 struct catalog_node {
   bool found = false;                     ///< false for a `null` body or `"Node": null`
   std::vector<std::string> service_ids;  ///< in body order; empty when not found
+  std::string node;                      ///< the node's name as registered (`Node.Node`); empty when not found
 
   catalog_node() = default;  // not an aggregate: g++ 12 mis-destroys aggregate temporaries next to co_await
   friend bool operator==(const catalog_node&, const catalog_node&) = default;

@@ -20,6 +20,7 @@ std::error_code consul_json_parser::parse_catalog_node(std::string_view body, ca
   padded_string_view json;
   if (auto ec = s.load(body, json)) return ec;
   out.found = false;
+  out.node.clear();
 
   ondemand::document doc;
   if (auto e = s.parser.iterate(json).get(doc)) return s.fail_json(e, "document");
@@ -54,6 +55,14 @@ std::error_code consul_json_parser::parse_catalog_node(std::string_view body, ca
         node_null = true;  // node-services form for an unknown node
       } else if (t != ondemand::json_type::object) {
         return s.fail(errc::unexpected_json, "\"Node\" is neither an object nor null");
+      } else {
+        // The name as registered: a client that names the node in another case learns Consul's spelling here.
+        ondemand::object node;
+        if (auto e = value.get_object().get(node)) return s.fail_json(e, "\"Node\"");
+        std::string_view name;
+        if (auto e = node.find_field_unordered("Node").get_string().get(name); e && e != NO_SUCH_FIELD)
+          return s.fail_json(e, "\"Node\": \"Node\"");
+        out.node.assign(name);
       }
       has_node = true;
     } else if (key.unsafe_is_equal("Services")) {

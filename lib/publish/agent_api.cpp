@@ -5,6 +5,8 @@
 #include "core/ascii.hpp"
 #include "remote/consul_api.hpp"
 
+#include <coalias/duration.hpp>
+
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/use_awaitable.hpp>
 
@@ -19,9 +21,6 @@ void append_field(std::string& out, std::string_view key, std::string_view value
   out += ':';
   coalias::detail::append_json_string(out, value);
 }
-
-// Go's time.Duration text for a whole number of milliseconds, which Consul's TTL field parses.
-std::string go_duration(std::chrono::milliseconds d) { return std::to_string(d.count()) + "ms"; }
 
 }  // namespace
 
@@ -52,7 +51,7 @@ std::string agent_api::register_body(const published_check& check, std::chrono::
   append_field(out, "Name", check.name.empty() ? check.check_id : check.name);
   if (!check.notes.empty()) append_field(out, "Notes", check.notes);
   if (!check.service_id.empty()) append_field(out, "ServiceID", check.service_id);
-  append_field(out, "TTL", go_duration(ttl));
+  append_field(out, "TTL", format_wait(ttl));  // "<n>ms": Go duration text, as TTL takes it
   append_field(out, "Status", to_string(s));
   append_field(out, "Output", output);
   return out + "}";

@@ -8,7 +8,6 @@
 #include <asio/use_awaitable.hpp>
 
 #include <algorithm>
-#include <unordered_set>
 
 namespace coalias::detail {
 
@@ -37,7 +36,8 @@ node_watch::node_watch(std::shared_ptr<remote_hub_impl> hub, std::string node, s
       options_(hub_->options()),
       node_(std::move(node)),
       node_key_(ascii_lower(node_)),
-      token_(std::move(token)) {}
+      token_(std::move(token)),
+      filter_name_(node_) {}
 
 void node_watch::set_owner(std::uint64_t loop) {
   std::lock_guard lock(mutex_);
@@ -87,25 +87,36 @@ void node_watch::publish(std::uint64_t loop, node_snapshot next) {
   for (auto& [id, sub] : subscribers_) wake(*sub.channel);
 }
 
-bool node_watch::needs_catalog(const std::vector<health_check>& checks) const {
+bool node_watch::needs_catalog(std::span<const health_check> checks) const {
   // Only this node's checks say a service exists: an answer may hold rows of other nodes (a node ID in the path,
-  // a proxy), and the aggregation skips those too.
-  std::unordered_set<std::string_view> found;
-  bool node_has_checks = false;
-  for (const auto& c : checks) {
-    if (!node_names_equal(c.node, node_)) continue;
-    node_has_checks = true;
-    if (!c.service_id.empty()) found.insert(c.service_id);
-  }
+  // a proxy), and the aggregation skips those too. A linear scan: a node has a handful of rows and of services.
   std::lock_guard lock(mutex_);
-  for (const auto& [service, count] : wanted_services_) {
-    if (service.empty() ? !node_has_checks : !found.contains(service)) return true;
+  for (const auto& wanted : wanted_services_) {
+    const std::string& service = wanted.first;  // not a structured binding: clang 14 cannot capture those
+    const bool shown = std::any_of(checks.begin(), checks.end(), [&](const health_check& c) {
+      return node_names_equal(c.node, node_) && (service.empty() || c.service_id == service);
+    });
+    if (!shown) return true;
   }
   return false;
 }
 
-asio::awaitable<std::optional<catalog_node>> node_watch::lookup_catalog(consul_json_parser& parser) {
+std::string node_watch::filter_name() const {
+  std::lock_guard lock(mutex_);
+  return filter_name_;
+}
+
+bool node_watch::settled(std::span<const health_check> rows) const {
+  const auto previous = snapshot();
+  if (!previous->checks || previous->failures != 0) return false;
+  if (!std::equal(rows.begin(), rows.end(), previous->checks->begin(), previous->checks->end())) return false;
+  return !needs_catalog(rows);
+}
+
+asio::awaitable<std::optional<catalog_node>> node_watch::lookup_catalog() {
   asio::steady_timer pause(co_await asio::this_coro::executor);
+  // Its own parser: the look-ups of a group's nodes run concurrently.
+  consul_json_parser parser(api_.config().max_body);
   for (int attempt = 1; attempt <= options_.catalog_attempts; ++attempt) {
     catalog_node out;
     const auto outcome = co_await api_.catalog_node(node_, token_, parser, out);
@@ -118,22 +129,32 @@ asio::awaitable<std::optional<catalog_node>> node_watch::lookup_catalog(consul_j
   co_return std::nullopt;  // could not be determined: assume it exists, as Consul does
 }
 
-asio::awaitable<void> node_watch::absorb(std::uint64_t loop, std::vector<health_check> checks, std::uint64_t index,
-                                        consul_json_parser& parser) {
+asio::awaitable<bool> node_watch::absorb(std::uint64_t loop, std::vector<health_check> checks, std::uint64_t index,
+                                         bool by_name) {
   const auto previous = snapshot();
   const bool changed = !previous->checks || *previous->checks != checks || previous->failures != 0;
   if (previous->failures != 0 && options_.observer != nullptr) options_.observer->on_query_recovered(node_);
   // While an aliased service (or node) has no checks, only the catalog tells whether it exists, and a service
   // without checks comes and goes without moving any check: ask after every answer, as Consul does.
   std::optional<catalog_node> catalog;
-  if (needs_catalog(checks)) catalog = co_await lookup_catalog(parser);
+  if (needs_catalog(checks)) {
+    catalog = co_await lookup_catalog();
+    if (by_name && catalog && catalog->found && !catalog->node.empty()) {
+      std::lock_guard lock(mutex_);
+      if (catalog->node != filter_name_) {
+        filter_name_ = catalog->node;  // the filter asked for another spelling: its rows are not this node's
+        co_return false;
+      }
+    }
+  }
   // A wake-up is not a change: the index of an unknown node moves with every check in the cluster.
-  if (!changed && catalog == previous->catalog) co_return;
+  if (!changed && catalog == previous->catalog) co_return true;
   node_snapshot next;
   next.checks = std::make_shared<const std::vector<health_check>>(std::move(checks));
   next.index = index;
   next.catalog = std::move(catalog);
   publish(loop, std::move(next));
+  co_return true;
 }
 
 void node_watch::absorb_failure(std::uint64_t loop, const std::string& error) {

@@ -17,6 +17,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -52,11 +53,21 @@ class node_watch final {
   /// Hands the watch to loop `loop`: from now on only its answers are published. Any thread.
   void set_owner(std::uint64_t loop);
 
+  /// The node's name as a group filter spells it: the alias's spelling until the catalog showed Consul's own
+  /// (bexpr's `==` is exact, whereas Consul matches node names case-insensitively everywhere else). Any thread.
+  std::string filter_name() const;
+
+  /// True when this node's rows of an answer (`rows`) would publish nothing and need no catalog look-up: the
+  /// common case for the nodes of a group answer, decided without allocating. Any thread.
+  bool settled(std::span<const health_check> rows) const;
+
   /// A good answer read by loop `loop`, `checks` being this node's rows: publishes it if it changes anything,
-  /// asking the catalog first when an aliased service (or the node) has no checks. Runs on the caller's executor.
-  /// Throws only on cancellation.
-  asio::awaitable<void> absorb(std::uint64_t loop, std::vector<health_check> checks, std::uint64_t index,
-                               consul_json_parser& parser);
+  /// asking the catalog first when an aliased service (or the node) has no checks. `by_name`: the rows came from a
+  /// filter naming the node as filter_name() spells it; if the catalog knows the node by another spelling, that
+  /// answer missed its rows: nothing is published, the spelling is learned and absorb returns false (the caller's
+  /// group must re-form). Otherwise returns true. Runs on the caller's executor. Throws only on cancellation.
+  asio::awaitable<bool> absorb(std::uint64_t loop, std::vector<health_check> checks, std::uint64_t index,
+                               bool by_name = false);
   /// A failed request of loop `loop`: one more consecutive failure, with `error` as its reason.
   void absorb_failure(std::uint64_t loop, const std::string& error);
 
@@ -77,8 +88,8 @@ class node_watch final {
     std::string service_id;
   };
 
-  asio::awaitable<std::optional<catalog_node>> lookup_catalog(consul_json_parser& parser);
-  bool needs_catalog(const std::vector<health_check>& checks) const;
+  asio::awaitable<std::optional<catalog_node>> lookup_catalog();
+  bool needs_catalog(std::span<const health_check> checks) const;
   void publish(std::uint64_t loop, node_snapshot next);
 
   const std::shared_ptr<remote_hub_impl> hub_;
@@ -95,6 +106,7 @@ class node_watch final {
   bool closed_ = false;
   std::shared_ptr<const node_snapshot> snapshot_ = std::make_shared<const node_snapshot>();
   std::uint64_t owner_ = 0;  // the loop whose answers are published; a retired loop's late answers are dropped
+  std::string filter_name_;  // see filter_name()
 };
 
 }  // namespace coalias::detail

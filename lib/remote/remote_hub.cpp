@@ -46,6 +46,14 @@ void remote_hub_impl::unsubscribe(const std::shared_ptr<node_watch>& watch, std:
   schedule_replan();
 }
 
+void remote_hub_impl::respell(const std::string& token) {
+  std::lock_guard lock(mutex_);
+  const auto set = groups_.find(token);
+  if (set == groups_.end()) return;
+  set->second.respelled = true;
+  schedule_replan();
+}
+
 void remote_hub_impl::retire(std::shared_ptr<structured_task> loop) {
   loop->request_stop();  // posted, never inline
   // Forget retired loops that have ended; keep the rest for shutdown to wait on.
@@ -94,15 +102,21 @@ void remote_hub_impl::replan() {
     it = groups_.erase(it);
   }
   // Every group query wakes on any check change in the datacenter, so there are few of them, over h2 as well.
-  const std::size_t per_token = std::max<std::size_t>(1, api_.group_queries() / by_token.size());
+  // Each token gets an equal share of them (the first tokens one more, so no slot is left idle), at least one.
+  const std::size_t queries = api_.group_queries();
+  const std::size_t per_token = std::max<std::size_t>(1, queries / by_token.size());
+  std::size_t spare = by_token.size() < queries ? queries % by_token.size() : 0;
   for (const auto& [token, watches] : by_token) {
     std::vector<node_watch*> members;
     members.reserve(watches.size());
     for (const auto& w : watches) members.push_back(w.get());
     const std::size_t n = watches.size();
-    const std::size_t k = std::min(per_token, n);
+    const std::size_t share = per_token + (spare > 0 ? 1 : 0);
+    if (spare > 0) --spare;
+    const std::size_t k = std::min(share, n);
     auto& set = groups_[token];
-    if (set.members == members && set.loops.size() == k) continue;  // unchanged: keep the held queries
+    if (set.members == members && set.loops.size() == k && !set.respelled) continue;  // keep the held queries
+    set.respelled = false;
     // Re-form: the old loops are cancelled (their transfers aborted) and the new ones start with a non-blocking
     // read, so a change made meanwhile is seen; a late answer of an old loop is no longer published.
     for (auto& loop : set.loops) retire(loop);

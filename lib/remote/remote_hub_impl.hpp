@@ -30,6 +30,9 @@ class remote_hub_impl : public std::enable_shared_from_this<remote_hub_impl> {
   /// Any thread. Stops the watch when its last subscriber leaves.
   void unsubscribe(const std::shared_ptr<node_watch>& watch, std::uint64_t id);
 
+  /// Any thread. The group of `token` must re-form: a node's filter spelling changed (node_watch::filter_name).
+  void respell(const std::string& token);
+
   /// Closes every watch and stops every loop; returns every loop ever stopped that may still run, so each
   /// shutdown can wait for their ends.
   std::vector<std::shared_ptr<structured_task>> stop_all();
@@ -52,6 +55,7 @@ class remote_hub_impl : public std::enable_shared_from_this<remote_hub_impl> {
   struct group_set {
     std::vector<node_watch*> members;
     std::vector<std::shared_ptr<group_loop>> loops;
+    bool respelled = false;  // a member's filter spelling changed: re-form even if the members did not
   };
 
   // Called with mutex_ held: re-plans the loops once, after the current burst of (un)subscriptions.

@@ -5,8 +5,9 @@
 //    (`Node == "a" or Node == "b" ...`); it wakes on any check change in the datacenter, and its answer is split by
 //    node. Used beyond that, at most `blocking_slots()` groups in all, so no node waits for a connection.
 // Both apply the same rules: the first request is non-blocking (index 0), so a loop that replaces another misses
-// nothing; an index that goes backwards resets, never below 1; requests are spaced by min_request_spacing and back
-// off after failures; a failure is followed by a non-blocking re-read.
+// nothing; an index that goes backwards resets, never below 1; after an answer with a new index the next request
+// goes at once, else requests are spaced by min_request_spacing (Consul's hot-loop guard is about answers that did
+// not move the index); they back off after failures; a failure is followed by a non-blocking re-read.
 #pragma once
 
 #include "core/structured_task.hpp"
@@ -30,10 +31,11 @@ class watch_loop : public structured_task {
   /// Keeps `hub` (and so the HTTP client) alive until the loop has ended. `id` marks its answers (node_watch owner).
   watch_loop(const asio::any_io_executor& ex, std::shared_ptr<remote_hub_impl> hub, std::uint64_t id);
 
-  /// Waits until the next request may go: `min_request_spacing` after the last one, and a backoff once more than
-  /// `backoff_after` consecutive requests failed. Sets `last_request` to now.
+  /// Waits until the next request may go: at once after an answer whose index moved forward (`advanced`: a change
+  /// is waiting to be read, and re-reading it cannot be a hot loop), else `min_request_spacing` after the last
+  /// request; a backoff once more than `backoff_after` consecutive requests failed. Sets `last_request` to now.
   asio::awaitable<void> pace(asio::steady_timer& pause, std::chrono::steady_clock::time_point& last_request,
-                             int failures);
+                             int failures, bool advanced);
 
   const std::shared_ptr<remote_hub_impl> hub_;
   remote::consul_api& api_;
@@ -67,8 +69,10 @@ class group_loop final : public watch_loop {
 
  private:
   asio::awaitable<void> run() override;
+  // Hands each node its rows of a good answer.
+  asio::awaitable<void> absorb(remote::health_answer& answer);
   const std::string token_;
-  const std::vector<std::shared_ptr<node_watch>> watches_;
+  const std::vector<std::shared_ptr<node_watch>> watches_;  // sorted by node_key()
   const std::string filter_;
 };
 

@@ -359,8 +359,51 @@ std::string cluster_state::health_node_json(std::string_view node, const filter_
 }
 
 std::string cluster_state::health_state_json(std::string_view state, const filter_expr* filter) const {
+  // A filter that only names nodes (a client's group query) is answered from the node index: the same rows in the
+  // same order as testing every row, at the cost of the nodes named rather than of the whole datacenter.
+  std::vector<const std::pair<const std::string, node_row>*> named;
+  const auto* names = filter != nullptr ? filter->equality_values("Node") : nullptr;
+  if (names != nullptr) {
+    named.reserve(names->size());
+    for (const auto& name : *names) {
+      const auto it = nodes_.find(ascii_lower(name));
+      if (it != nodes_.end() && it->second.info.name == name) named.push_back(&*it);  // bexpr's == is exact
+    }
+    std::sort(named.begin(), named.end(), [](const auto* a, const auto* b) { return a->first < b->first; });
+  }
   std::string out = "[";
   bool first = true;
+  if (names != nullptr && state == "any") {
+    std::vector<const std::string*> parts;
+    parts.reserve(named.size());
+    std::size_t size = 2;
+    for (const auto* entry : named) {
+      const std::string& rows = any_rows_json(entry->first, entry->second);
+      if (rows.empty()) continue;
+      parts.push_back(&rows);
+      size += rows.size() + 1;
+    }
+    out.reserve(size);
+    for (const auto* rows : parts) {
+      if (!first) out += ',';
+      first = false;
+      out += *rows;
+    }
+    out += ']';
+    return out;
+  }
+  if (names != nullptr) {
+    for (const auto* entry : named) {
+      for (const auto& [id, c] : entry->second.checks) {
+        if (to_string(c.check.status) != state) continue;
+        if (!first) out += ',';
+        first = false;
+        append_check_json(out, entry->second, c);
+      }
+    }
+    out += ']';
+    return out;
+  }
   for (const auto& [key, row] : nodes_) {
     for (const auto& [id, c] : row.checks) {
       if (state != "any" && to_string(c.check.status) != state) continue;
@@ -377,6 +420,24 @@ std::string cluster_state::health_state_json(std::string_view state, const filte
   }
   out += ']';
   return out;
+}
+
+const std::string& cluster_state::any_rows_json(const std::string& key, const node_row& row) const {
+  const auto checks = node_checks_index_.find(key);
+  const std::uint64_t checks_index = checks == node_checks_index_.end() ? 0 : checks->second;
+  auto& cached = rendered_[key];
+  if (cached.checks_index != checks_index || cached.create_index != row.create_index ||
+      cached.modify_index != row.modify_index || (cached.json.empty() && !row.checks.empty())) {
+    cached.checks_index = checks_index;
+    cached.create_index = row.create_index;
+    cached.modify_index = row.modify_index;
+    cached.json.clear();
+    for (const auto& [id, c] : row.checks) {
+      if (!cached.json.empty()) cached.json += ',';
+      append_check_json(cached.json, row, c);
+    }
+  }
+  return cached.json;
 }
 
 void cluster_state::append_node_json(std::string& out, const node_row& row, std::string_view datacenter) const {

@@ -102,7 +102,18 @@ class cluster_state {
   void append_check_json(std::string& out, const node_row& row, const check_row& c) const;
   void append_node_json(std::string& out, const node_row& row, std::string_view datacenter) const;
 
+  // The rows a node contributes to /v1/health/state/any, as JSON, and what they were rendered from: a group query
+  // re-reads thousands of unchanged nodes on every check change in the datacenter, so the server copies these
+  // instead of rendering each row again. Valid while the node's checks index and its own indexes are unchanged
+  // (every change to what its rows show moves one of them). Query side only; guarded with the state.
+  struct rendered_rows {
+    std::uint64_t checks_index = 0, create_index = 0, modify_index = 0;
+    std::string json;  // rows separated by ',', no brackets
+  };
+  const std::string& any_rows_json(const std::string& key, const node_row& row) const;
+
   std::map<std::string, node_row> nodes_;  // by lower-cased name
+  mutable std::map<std::string, rendered_rows, std::less<>> rendered_;  // by lower-cased name
   // Kept after a node or service is gone, so a query held on it still wakes when it comes back.
   std::map<std::string, std::uint64_t, std::less<>> node_checks_index_;   // by lower-cased node name
   std::map<std::string, std::uint64_t, std::less<>> node_catalog_index_;  // by lower-cased node name

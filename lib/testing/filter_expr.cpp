@@ -171,9 +171,20 @@ std::optional<filter_expr> filter_expr::parse(std::string_view text, const std::
   parser p(text, selectors);
   node_ptr root = p.run(error);
   if (!root) return std::nullopt;
+  if (root->what == node::kind::equal) {
+    // One `==` is the smallest group a client asks for: give it the value set too (see equality_values).
+    auto single = std::make_shared<node>(*root);
+    single->any_of_values.insert(single->value);
+    root = std::move(single);
+  }
   filter_expr out;
   out.root_ = std::move(root);
   return out;
+}
+
+const std::unordered_set<std::string>* filter_expr::equality_values(std::string_view selector) const {
+  if (root_ == nullptr || root_->any_of_values.empty() || root_->selector != selector) return nullptr;
+  return &root_->any_of_values;
 }
 
 bool filter_expr::matches(const field_reader& read) const { return root_ == nullptr || eval(*root_, read); }

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
 namespace coalias::testing::detail {
@@ -27,6 +28,11 @@ class filter_expr {
 
   /// True when the record read through `read` matches. Selectors were validated by parse.
   bool matches(const field_reader& read) const;
+
+  /// When the whole filter is `sel == "a"` or `sel == "a" or sel == "b" ...` on `selector`, the values it accepts
+  /// (exact, as bexpr compares): an endpoint can look those records up by an index instead of testing every one.
+  /// Null for any other filter.
+  const std::unordered_set<std::string>* equality_values(std::string_view selector) const;
 
   struct node;
 

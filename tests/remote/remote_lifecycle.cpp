@@ -23,14 +23,6 @@ using std::chrono::milliseconds;
 
 namespace {
 
-asio::awaitable<void> yield_until(asio::io_context& io, const std::function<bool()>& done) {
-  asio::steady_timer tick(io);
-  while (!done()) {
-    tick.expires_after(milliseconds(1));
-    co_await tick.async_wait(asio::use_awaitable);
-  }
-}
-
 std::vector<std::chrono::system_clock::time_point> health_request_times(const testing::consul_test_server& server) {
   std::vector<std::chrono::system_clock::time_point> times;
   for (const auto& r : server.recent_requests())

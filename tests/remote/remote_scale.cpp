@@ -21,11 +21,13 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// Adds the alias of node i and waits until it passes.
-asio::awaitable<void> add_alias(remote_session& session, local_state& state, asio::io_context& io, int i) {
+// Adds the alias of node i (with ACL token `token`; empty: the hub's) and waits until it passes.
+asio::awaitable<void> add_alias(remote_session& session, local_state& state, asio::io_context& io, int i,
+                                std::string token = {}) {
   check_watch watch(state, alias_name(i), io.get_executor());
-  co_await session.registry.async_add(remote_fixture::remote_alias(node_name(i), "svc", alias_name(i)),
-                                      asio::use_awaitable);
+  auto def = remote_fixture::remote_alias(node_name(i), "svc", alias_name(i));
+  def.token = std::move(token);
+  co_await session.registry.async_add(std::move(def), asio::use_awaitable);
   co_await expect_check(watch, status::passing, "All checks passing.");
 }
 
@@ -153,6 +155,107 @@ TEST_CASE_METHOD(remote_fixture, "a failing group query: silent once, then criti
       co_await expect_check(watch, status::passing, "All checks passing.");
     }
     co_await flip(server, state, io, nodes - 1);
+    co_await session.close();
+  });
+}
+
+TEST_CASE_METHOD(remote_fixture, "group queries match node names case-insensitively, as /v1/health/node does") {
+  constexpr int nodes = 10;  // more than the 7 blocking slots: group queries
+  for (int i = 0; i < nodes; ++i) add_node(server, i);
+  run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
+    remote_session session(io, state, config(), fast());
+    for (int i = 0; i < nodes; ++i) {
+      if (i != 3) co_await add_alias(session, state, io, i);
+    }
+    // The alias names node-3 in capitals; the group filter's `==` is exact, Consul's node look-ups are not.
+    check_watch watch(state, alias_name(3), io.get_executor());
+    co_await session.registry.async_add(remote_alias("NODE-3", "svc", alias_name(3)), asio::use_awaitable);
+    co_await expect_check(watch, status::passing, "All checks passing.");
+    CHECK(server.requests_to(testing::endpoint::health_state) > 0);
+    server.update_check_status(node_name(3), "service:svc", status::critical, "down");
+    co_await expect_check(watch, status::critical, "Aliased check \"svc check\" failing: down");
+    server.update_check_status(node_name(3), "service:svc", status::passing, "up");
+    co_await expect_check(watch, status::passing, "All checks passing.");
+    co_await flip(server, state, io, 4);
+    co_await session.close();
+  });
+}
+
+TEST_CASE_METHOD(remote_fixture, "a slow catalog look-up of one node does not hold up the other nodes of its group") {
+  constexpr int nodes = 10;
+  for (int i = 0; i < nodes; ++i) add_node(server, i);
+  server.add_service(node_name(2), {"bare", "bare"});  // a service without checks: the catalog says it exists
+  auto options = fast();
+  options.request_timeout = std::chrono::seconds(60);  // a slow look-up is not cut short within the test
+  run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
+    remote_session session(io, state, config(), options);
+    for (int i = 0; i < nodes; ++i) {
+      if (i != 2) co_await add_alias(session, state, io, i);
+    }
+    check_watch bare(state, alias_name(2), io.get_executor());
+    co_await session.registry.async_add(remote_alias(node_name(2), "bare", alias_name(2)), asio::use_awaitable);
+    co_await expect_check(bare, status::passing, "All checks passing.");
+    // From now on node-2's look-ups take 30 s, far beyond this test's guard. Node 3, in node 2's group (seven
+    // groups share the ten sorted nodes: 0, 1, 2-3, 4, 5-6, 7, 8-9), still shows its flip at once.
+    server.inject(testing::fault::delayed(std::chrono::seconds(30)).on_path("/v1/catalog/node/").persistent());
+    check_watch watch(state, alias_name(3), io.get_executor());
+    server.update_check_status(node_name(3), "service:svc", status::critical, "down");
+    co_await expect_check(watch, status::critical, "Aliased check \"svc check\" failing: down");
+    server.clear_faults();
+    co_await session.close();
+  }, 10s);
+}
+
+TEST_CASE_METHOD(remote_fixture, "aliases with more tokens than blocking slots stay within the connection budget") {
+  // Queries of distinct tokens cannot be shared: nine tokens, two nodes each, against seven blocking slots.
+  constexpr int tokens = 9, nodes = 2 * tokens;
+  for (int i = 0; i < nodes; ++i) add_node(server, i);
+  run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
+    remote_session session(io, state, config(), fast());
+    for (int i = 0; i < nodes; ++i) co_await add_alias(session, state, io, i, "token-" + std::to_string(i % tokens));
+    CHECK(session.hub.watch_count() == nodes);
+    server.reset_peak_connections();
+    for (int i = 0; i < nodes; ++i) {
+      co_await flip(server, state, io, i);
+      CHECK(server.held_queries() <= 7);
+    }
+    CHECK(server.peak_connections() <= 8);
+    co_await session.close();
+  }, 60s);
+}
+
+TEST_CASE_METHOD(remote_fixture, "a change waiting behind an answer is read at once, however long the spacing") {
+  // The spacing guards against hot loops on answers that did not move the index; an answer that did move it is
+  // followed at once, so flips in quick succession each show without waiting for the spacing.
+  auto options = fast();
+  options.min_request_spacing = std::chrono::seconds(30);
+  for (const int nodes : {1, 10}) {  // a node's own query, then group queries
+    INFO(nodes << " nodes");
+    for (int i = 0; i < nodes; ++i) add_node(server, i);
+    run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
+      remote_session session(io, state, config(), options);
+      for (int i = 0; i < nodes; ++i)
+        co_await session.registry.async_add(remote_alias(node_name(i), "svc", alias_name(i)), asio::use_awaitable);
+      for (int i = 0; i < nodes; ++i) {
+        check_watch watch(state, alias_name(i), io.get_executor());
+        co_await expect_check(watch, status::passing, "All checks passing.");
+      }
+      for (int round = 0; round < 3; ++round) co_await flip(server, state, io, nodes - 1);
+      co_await session.close();
+    }, 10s);
+  }
+}
+
+TEST_CASE_METHOD(remote_fixture, "two tokens share out every blocking slot between their groups") {
+  constexpr int nodes = 20;
+  for (int i = 0; i < nodes; ++i) add_node(server, i);
+  run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
+    remote_session session(io, state, config(), fast());
+    for (int i = 0; i < nodes; ++i) co_await add_alias(session, state, io, i, i % 2 == 0 ? "token-a" : "token-b");
+    // Seven group queries in all (four and three), none idle and none beyond the slots.
+    co_await yield_until(io, [&] { return server.held_queries() == 7; });
+    for (const int i : {0, 1, 18, 19}) co_await flip(server, state, io, i);
+    CHECK(server.held_queries() <= 7);
     co_await session.close();
   });
 }

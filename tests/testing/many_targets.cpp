@@ -34,6 +34,12 @@ void populate_two_instances(consul_test_server& server) {
   server.set_check({"db-8", "service:pg-2", "pg port", status::critical, "", "refused", "pg-2", "postgres", ""}, "tcp");
 }
 
+// populate_two_instances, and web-3 with only serfHealth (19).
+void populate_three_nodes(consul_test_server& server) {
+  populate_two_instances(server);
+  server.set_check({"web-3", "serfHealth", "Serf Health Status", status::passing, "", "alive", "", "", ""});
+}
+
 std::string encode(std::string_view filter) {
   std::string out;
   for (char c : filter) {
@@ -123,8 +129,7 @@ TEST_CASE("health/state answers every check in a state, sorted by node then chec
 
 TEST_CASE("filters on check rows: Node equality, or-chains, ServiceID, and/!= and parentheses") {
   consul_test_server server;
-  populate_two_instances(server);
-  server.set_check({"web-3", "serfHealth", "Serf Health Status", status::passing, "", "alive", "", "", ""});
+  populate_three_nodes(server);
   raw_client client(server.port());
   const std::string base = "/v1/health/state/any?filter=";
   CHECK(client.get(base + encode(R"(Node == "db-7")")).body == db7_health_body);
@@ -138,6 +143,39 @@ TEST_CASE("filters on check rows: Node equality, or-chains, ServiceID, and/!= an
   // health/node takes the same filter on its rows.
   CHECK(check_ids(client.get("/v1/health/node/db-7?filter=" + encode(R"(ServiceID == "pg-1")")).body) ==
         "db-7/service:pg-1");
+}
+
+TEST_CASE("a filter naming only nodes is answered from the node index exactly as by testing every row") {
+  consul_test_server server;
+  populate_three_nodes(server);
+  raw_client client(server.port());
+  const std::string base = "/v1/health/state/any?filter=";
+  // The same rows through the index (an `or` of Node ==) and through a scan (the `and` defeats the index).
+  const auto indexed = [&] {
+    return client.get(base + encode(R"(Node == "web-3" or Node == "db-7" or Node == "DB-8")"));
+  };
+  const auto scanned = [&] {
+    return client.get(base + encode(R"((Node == "web-3" or Node == "db-7" or Node == "DB-8") and Node != "")"));
+  };
+  CHECK(check_ids(indexed().body) == "db-7/serfHealth db-7/service:pg-1 web-3/serfHealth");  // exact: not DB-8
+  CHECK(indexed().body == scanned().body);
+  CHECK(indexed().header("X-Consul-Index") == scanned().header("X-Consul-Index"));
+  CHECK(client.get(base + encode(R"(Node == "db-8")")).body ==
+        client.get(base + encode(R"(Node == "db-8" and Node != "")")).body);
+  // Every change to what a node's rows show is seen through the index: a status, a service's tags, a node's
+  // spelling, a removed check.
+  server.update_check_status("db-7", "service:pg-1", status::critical, "refused");
+  CHECK(indexed().body.find(R"("Output":"refused")") != std::string::npos);
+  CHECK(indexed().body == scanned().body);
+  server.add_service("db-7", coalias::service{"pg-1", "postgres"}, {"replica"}, 5432);
+  CHECK(indexed().body.find(R"("ServiceTags":["replica"])") != std::string::npos);
+  CHECK(indexed().body == scanned().body);
+  server.add_node("WEB-3", "10.0.0.3", "");
+  CHECK(check_ids(indexed().body) == "db-7/serfHealth db-7/service:pg-1");  // now spelled WEB-3
+  CHECK(indexed().body == scanned().body);
+  server.remove_check("db-7", "serfHealth");
+  CHECK(check_ids(indexed().body) == "db-7/service:pg-1");
+  CHECK(indexed().body == scanned().body);
 }
 
 TEST_CASE("filter syntax the test server does not support is a 400 that says so") {
