@@ -10,6 +10,8 @@
 // Thread safety: pure; any thread (the env lookup given must be safe to call from it).
 #pragma once
 
+#include "cli_common/args.hpp"
+
 #include <coalias/aggregate.hpp>
 #include <coalias/consul_config.hpp>
 
@@ -34,10 +36,7 @@ struct options {
   std::vector<std::string> warnings;  ///< ignored CONSUL_* values, to show on stderr (never contain the token)
 };
 
-/// One line naming the problem, without the program-name prefix and without a newline.
-struct usage_error {
-  std::string message;
-};
+using cli::usage_error;
 
 using parse_result = std::variant<options, usage_error>;
 

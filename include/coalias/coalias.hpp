@@ -3,10 +3,12 @@
 
 #include <coalias/detail/asio_config.hpp>  // first: configures Asio (see the header)
 #include <coalias/agent.hpp>
+#include <coalias/agent_self.hpp>
 #include <coalias/aggregate.hpp>
 #include <coalias/alias_check.hpp>
 #include <coalias/alias_definition.hpp>
 #include <coalias/alias_registry.hpp>
+#include <coalias/check_definitions.hpp>
 #include <coalias/check_watch.hpp>
 #include <coalias/consul_config.hpp>
 #include <coalias/consul_json.hpp>

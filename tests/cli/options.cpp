@@ -1,6 +1,8 @@
 // parse_options: every usage error with its exact message, environment defaults, flags over the environment.
 #include "watch_cli/options.hpp"
 
+#include "fake_env.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <cstdio>
@@ -13,15 +15,8 @@ using namespace coalias::watch_cli;
 
 namespace {
 
-using env_map = std::map<std::string, std::string, std::less<>>;
-
-env_lookup env_of(env_map vars) {
-  return [vars = std::move(vars)](std::string_view name) -> std::optional<std::string> {
-    const auto it = vars.find(name);
-    if (it == vars.end() || it->second.empty()) return std::nullopt;
-    return it->second;
-  };
-}
+using coalias::test::env_map;
+using coalias::test::env_of;
 
 parse_result parse(std::vector<std::string_view> args, env_map env = {}) { return parse_options(args, env_of(std::move(env))); }
 

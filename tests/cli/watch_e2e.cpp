@@ -1,24 +1,12 @@
 // coalias-watch end to end: the built binary as a subprocess against an in-process Consul test server.
 #include <coalias/testing/consul_test_server.hpp>
 
+#include "child_process.hpp"
+
 #include <catch2/catch.hpp>
 
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <signal.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <chrono>
-#include <cstdlib>
-#include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #ifndef COALIAS_WATCH
@@ -30,124 +18,16 @@ using namespace std::chrono_literals;
 using clock_type = std::chrono::steady_clock;
 using testing::consul_test_server;
 
+using coalias::test::closed_port;
+using coalias::test::lines_of;
+
 namespace {
 
-// One run of coalias-watch: stdin from /dev/null, stdout and stderr to pipes, killed if this process dies.
-class watch_process {
+// One run of coalias-watch.
+class watch_process : public coalias::test::child_process {
  public:
-  watch_process(std::vector<std::string> args, std::vector<std::string> env) {
-    int out[2], err[2];
-    REQUIRE(::pipe2(out, O_CLOEXEC) == 0);
-    REQUIRE(::pipe2(err, O_CLOEXEC) == 0);
-    // Sanitizer settings from `meson test` reach the child too.
-    for (const char* v : {"ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"})
-      if (const char* s = std::getenv(v)) env.push_back(std::string(v) + "=" + s);
-    args.insert(args.begin(), COALIAS_WATCH);
-    std::vector<char*> argv, envp;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    for (auto& e : env) envp.push_back(e.data());
-    envp.push_back(nullptr);
-    const pid_t parent = ::getpid();
-    pid_ = ::fork();
-    REQUIRE(pid_ >= 0);
-    if (pid_ == 0) {
-      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-      if (::getppid() != parent) ::_exit(127);
-      const int null = ::open("/dev/null", O_RDONLY);
-      ::dup2(null, 0);
-      ::dup2(out[1], 1);
-      ::dup2(err[1], 2);
-      ::close_range(3, ~0U, 0);  // not the server's sockets, nor the pipes' other ends
-      ::execve(argv[0], argv.data(), envp.data());
-      ::_exit(127);
-    }
-    ::close(out[1]);
-    ::close(err[1]);
-    out_ = out[0];
-    err_ = err[0];
-  }
-  watch_process(const watch_process&) = delete;
-  watch_process& operator=(const watch_process&) = delete;
-
-  ~watch_process() {
-    if (!exited_) {
-      ::kill(pid_, SIGKILL);
-      int st = 0;
-      ::waitpid(pid_, &st, 0);
-    }
-    ::close(out_);
-    ::close(err_);
-  }
-
-  /// The next stdout line without its newline; nullopt on timeout or end of output.
-  std::optional<std::string> read_line(std::chrono::milliseconds timeout = 10s) {
-    const auto deadline = clock_type::now() + timeout;
-    for (;;) {
-      if (const auto nl = out_buf_.find('\n'); nl != std::string::npos) {
-        auto line = out_buf_.substr(0, nl);
-        out_buf_.erase(0, nl + 1);
-        return line;
-      }
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock_type::now());
-      if (left <= 0ms || !fill(out_, out_buf_, left)) return std::nullopt;
-    }
-  }
-
-  /// Exit status (or 128 + signal); -1 if still running after `timeout`.
-  int wait(std::chrono::milliseconds timeout = 20s) {
-    const auto deadline = clock_type::now() + timeout;
-    while (!exited_) {
-      int st = 0;
-      const pid_t r = ::waitpid(pid_, &st, WNOHANG);
-      if (r == pid_) {
-        exited_ = true;
-        exited_at_ = clock_type::now();
-        status_ = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-        break;
-      }
-      if (clock_type::now() > deadline) return -1;
-      std::this_thread::sleep_for(100us);
-    }
-    return status_;
-  }
-
-  /// Sends `sig` and returns the exit status and how long the exit took from the kill.
-  std::pair<int, std::chrono::milliseconds> signal_and_wait(int sig) {
-    const auto sent = clock_type::now();
-    REQUIRE(::kill(pid_, sig) == 0);
-    const int st = wait(5s);
-    return {st, std::chrono::duration_cast<std::chrono::milliseconds>(exited_at_ - sent)};
-  }
-
-  /// Everything left on stdout / stderr; call after wait().
-  std::string rest_of_stdout() {
-    while (fill(out_, out_buf_, 2s)) {}
-    return std::exchange(out_buf_, {});
-  }
-  std::string all_stderr() {
-    while (fill(err_, err_buf_, 2s)) {}
-    return err_buf_;
-  }
-
- private:
-  static bool fill(int fd, std::string& buf, std::chrono::milliseconds timeout) {
-    pollfd p{fd, POLLIN, 0};
-    const int r = ::poll(&p, 1, static_cast<int>(timeout.count()));
-    if (r <= 0) return false;
-    char chunk[4096];
-    const auto n = ::read(fd, chunk, sizeof chunk);
-    if (n <= 0) return false;
-    buf.append(chunk, static_cast<std::size_t>(n));
-    return true;
-  }
-
-  pid_t pid_ = -1;
-  int out_ = -1, err_ = -1;
-  std::string out_buf_, err_buf_;
-  bool exited_ = false;
-  int status_ = -1;
-  clock_type::time_point exited_at_{};
+  watch_process(std::vector<std::string> args, std::vector<std::string> env)
+      : child_process(COALIAS_WATCH, std::move(args), std::move(env)) {}
 };
 
 health_check check(std::string node, std::string id, status s, std::string service, std::string output,
@@ -178,29 +58,6 @@ struct cli_fixture {
   std::vector<std::string> env() const { return {"CONSUL_HTTP_ADDR=" + server.address()}; }
   std::string index() const { return std::to_string(server.indexes().checks); }
 };
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  for (auto nl = text.find('\n'); nl != std::string::npos; nl = text.find('\n', start)) {
-    out.push_back(text.substr(start, nl - start));
-    start = nl + 1;
-  }
-  if (start < text.size()) out.push_back(text.substr(start));
-  return out;
-}
-
-std::uint16_t closed_port() {
-  const int s = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(s);
-  return ntohs(a.sin_port);
-}
 
 }  // namespace
 

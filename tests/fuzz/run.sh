@@ -15,7 +15,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
 build=$root/build-fuzz
 all_targets=(fuzz_health_json fuzz_catalog_json fuzz_response_meta fuzz_duration fuzz_consul_config fuzz_url_segment
-             fuzz_cli_args fuzz_http_request)
+             fuzz_cli_args fuzz_check_definitions fuzz_http_request)
 if [ $# -gt 0 ]; then targets=("$@"); else targets=("${all_targets[@]}"); fi
 
 # -fsanitize=fuzzer-no-link on everything gives libFuzzer coverage feedback from the library, not just from the

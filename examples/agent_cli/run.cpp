@@ -1,0 +1,183 @@
+#include "run.hpp"
+
+#include "check_set.hpp"
+#include "observers.hpp"
+
+#include <coalias/agent_self.hpp>
+#include <coalias/health_endpoint.hpp>
+#include <coalias/prometheus_metrics.hpp>
+#include <coalias/ttl_publisher.hpp>
+
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/experimental/awaitable_operators.hpp>
+#include <asio/this_coro.hpp>
+#include <asio/use_awaitable.hpp>
+
+#include <algorithm>
+#include <csignal>
+#include <optional>
+
+namespace coalias::agent_cli {
+namespace {
+
+using namespace asio::experimental::awaitable_operators;
+
+// The name of the node the checks live on when nothing else says: only local_state's own label then.
+constexpr std::string_view unnamed_node = "coalias-agent";
+
+bool needs_agent_node(const options& opts, const std::vector<check_definition>& defs) {
+  // Published checks live on the agent's node: an alias of that node must know it to never count its own check.
+  if (opts.publish) return true;
+  return std::any_of(defs.begin(), defs.end(), [](const check_definition& d) { return d.alias_node_is_agent; });
+}
+
+void resolve(std::vector<check_definition>& defs, const std::string& agent_node) {
+  for (auto& d : defs)
+    if (d.alias_node_is_agent) d.alias.target.node = agent_node;
+}
+
+// Waits for SIGINT or SIGTERM; SIGHUP before the checks run is ignored.
+asio::awaitable<void> until_stopped(asio::signal_set& signals) {
+  for (;;) {
+    const int sig = co_await signals.async_wait(asio::use_awaitable);
+    if (sig != SIGHUP) co_return;
+  }
+}
+
+// The agent's node name, or why not (`error` set).
+struct agent_answer {
+  agent_answer() = default;
+  std::string node;
+  std::string error;
+};
+
+asio::awaitable<agent_answer> ask_agent(const options& opts) {
+  const auto ex = co_await asio::this_coro::executor;
+  auto [ec, self] = co_await async_agent_self(ex, opts.config, asio::experimental::as_tuple(asio::use_awaitable));
+  agent_answer out;
+  if (ec) out.error = "cannot learn the agent's node name (GET /v1/agent/self): " + self.error;
+  else out.node = std::move(self.node_name);
+  co_return out;
+}
+
+class supervisor {
+ public:
+  supervisor(const options& opts, coalias::agent& node, ttl_publisher* publisher, event_log& log,
+             std::string agent_node)
+      : opts_(opts), log_(log), agent_node_(std::move(agent_node)), checks_(node, publisher, log) {}
+
+  check_set& checks() noexcept { return checks_; }
+
+  // Follows signals until SIGINT or SIGTERM; each SIGHUP reloads.
+  asio::awaitable<void> serve(asio::signal_set& signals) {
+    for (;;) {
+      const int sig = co_await signals.async_wait(asio::use_awaitable);
+      if (sig != SIGHUP) co_return;
+      co_await reload();
+    }
+  }
+
+ private:
+  asio::awaitable<void> reload() {
+    std::vector<check_definition> defs;
+    try {
+      defs = load(opts_.configs);
+    } catch (const config_error& e) {
+      log_.write(reload_refused_line(e.what()));
+      co_return;
+    }
+    if (agent_node_.empty() && needs_agent_node(opts_, defs)) {
+      auto answer = co_await ask_agent(opts_);
+      if (!answer.error.empty()) {
+        log_.write(reload_refused_line(answer.error));
+        co_return;
+      }
+      agent_node_ = std::move(answer.node);
+    }
+    resolve(defs, agent_node_);
+    const auto n = co_await checks_.apply(std::move(defs));
+    log_.write(reload_line(n));
+  }
+
+  const options& opts_;
+  event_log& log_;
+  std::string agent_node_;
+  check_set checks_;
+};
+
+}  // namespace
+
+std::vector<check_definition> load(const std::vector<std::filesystem::path>& configs) {
+  auto defs = load_check_definitions(configs);
+  if (defs.empty()) throw config_error("--config: no check definitions found");
+  return defs;
+}
+
+asio::awaitable<int> run(const options& opts, std::vector<check_definition> defs, asio::signal_set& signals,
+                         event_log& log) {
+  const auto ex = co_await asio::this_coro::executor;
+  std::string agent_node;
+  if (needs_agent_node(opts, defs)) {
+    auto asked = co_await (ask_agent(opts) || until_stopped(signals));
+    if (asked.index() == 1) co_return 0;  // stopped before the agent answered
+    auto& answer = std::get<0>(asked);
+    if (!answer.error.empty()) {
+      log.write(error_line(answer.error));
+      co_return ex_unavailable;
+    }
+    agent_node = std::move(answer.node);
+  }
+  resolve(defs, agent_node);
+
+  // The hub reports query failures to the metrics, which can only be made once the agent's state exists.
+  remote_forwarder remote_events;
+  remote_options remote;
+  remote.observer = &remote_events;
+  coalias::agent node(ex, agent_node.empty() ? std::string(unnamed_node) : agent_node, opts.config, remote);
+
+  std::optional<prometheus_metrics> metrics;  // with --listen only
+  publish_log publish_events(log);
+  std::vector<publish_observer*> observers{&publish_events};
+  if (opts.listen) {
+    metrics.emplace(node.state());
+    remote_events.set_target(&*metrics);
+    observers.push_back(&*metrics);
+  }
+  publish_fanout publish_observers(std::move(observers));
+  std::optional<health_endpoint> endpoint;
+  if (opts.listen) {
+    std::string bind_error;
+    try {
+      endpoint_options eo;
+      eo.metrics = [&m = *metrics] { return m.render(); };
+      const asio::ip::tcp::endpoint where(asio::ip::make_address(opts.listen->host), opts.listen->port);
+      endpoint.emplace(ex, node.state(), where, std::move(eo));
+    } catch (const std::system_error& e) {
+      bind_error = e.what();
+    }
+    if (!bind_error.empty()) {
+      log.write(error_line("--listen: " + bind_error));
+      co_await node.async_shutdown(asio::use_awaitable);  // nothing runs yet, but an agent is shut down first
+      co_return ex_unavailable;
+    }
+    const auto where = endpoint->local_endpoint();
+    log.write(listening_line(where.address().to_string(), where.port()));
+  }
+
+  std::optional<ttl_publisher> publisher;
+  if (opts.publish) {
+    publish_options po;
+    po.ttl = opts.ttl;
+    po.observer = &publish_observers;
+    publisher.emplace(ex, node.state(), opts.config, po);
+  }
+  supervisor sup(opts, node, publisher ? &*publisher : nullptr, log, agent_node);
+  (void)co_await sup.checks().apply(std::move(defs));
+  log.write(start_line(sup.checks().size(), opts));
+  co_await (sup.serve(signals) || sup.checks().statuses().run());
+  if (endpoint) co_await endpoint->async_shutdown(asio::use_awaitable);
+  co_await sup.checks().shutdown(opts.deregister_on_exit);
+  co_return 0;
+}
+
+}  // namespace coalias::agent_cli
