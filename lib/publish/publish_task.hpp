@@ -3,11 +3,6 @@
 // cancellation.
 #pragma once
 
-// A standard header before the first Asio header: Asio 1.22 turns ASIO_HAS_STD_ALIGNED_ALLOC on only if libstdc++'s
-// <bits/c++config.h> was already read, and a translation unit that decides otherwise allocates its recycled handler
-// memory with operator new where the rest free it with free() (AddressSanitizer: alloc-dealloc-mismatch).
-#include <cstddef>
-
 #include "core/structured_task.hpp"
 #include "publish/agent_api.hpp"
 
