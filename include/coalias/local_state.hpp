@@ -25,6 +25,18 @@
 
 namespace coalias {
 
+namespace detail {
+/// What coalias's own alias tasks register instead of a wake_channel: a call, not a message, so an idle alias
+/// holds no pending receive. `wake()` runs under the state's lock: it must not block or call into the state.
+class wake_target {
+ public:
+  virtual void wake() noexcept = 0;
+
+ protected:
+  ~wake_target() = default;
+};
+}  // namespace detail
+
 enum class update_result {
   updated,        ///< a new version was published and watchers were woken
   unchanged,      ///< status and output were already those: nothing published, nobody woken
@@ -34,7 +46,11 @@ enum class update_result {
 class local_state {
   struct check_slot;
   struct service_entry;
-  using watcher_list = std::list<wake_channel*>;
+  struct watcher {  // one of the two
+    wake_channel* channel;
+    detail::wake_target* target;
+  };
+  using watcher_list = std::list<watcher>;
 
  public:
   /// `node_name` is stamped on every check added, and names the node in "could not be found" outputs.
@@ -90,14 +106,15 @@ class local_state {
 
    private:
     friend class local_state;
-    watch(local_state* state, watcher_list* list, watcher_list::iterator it, std::string key, bool of_check)
-        : state_(state), list_(list), it_(it), key_(std::move(key)), of_check_(of_check) {}
+    watch(local_state* state, watcher_list* list, watcher_list::iterator it, const std::string* key, bool of_check)
+        : state_(state), list_(list), it_(it), key_(key), of_check_(of_check) {}
     void reset() noexcept;
 
     local_state* state_ = nullptr;
     watcher_list* list_ = nullptr;
     watcher_list::iterator it_{};
-    std::string key_;  // to drop the list once its last watcher leaves
+    const std::string* key_ = nullptr;  // the map's own key (stable while the list has watchers): to drop the
+                                        // list once its last watcher leaves
     bool of_check_ = false;
   };
 
@@ -106,6 +123,8 @@ class local_state {
   [[nodiscard]] watch watch_service(std::string_view service_id, wake_channel& ch);
   /// Signals `ch` when check `check_id` is added, updated or removed.
   [[nodiscard]] watch watch_check(std::string_view check_id, wake_channel& ch);
+  /// As `watch_service`, calling `t.wake()` (for coalias's alias tasks).
+  [[nodiscard]] watch watch_service(std::string_view service_id, detail::wake_target& t);
 
   /// Fault injection: while set, changes wake no service watcher, as if every edge were missed. Aliases must
   /// still converge through their refresh period. Tests only.
@@ -122,6 +141,7 @@ class local_state {
   template <class Visit>
   bool visit_locked(std::string_view service_id, Visit&& visit) const;
   service_entry& entry_for(std::string_view service_id);
+  watch add_service_watcher(std::string_view service_id, watcher w);
   void erase_if_unused(std::string_view service_id);
   void link(check_slot& slot);
   void unlink(check_slot& slot);

@@ -178,9 +178,19 @@ check_result local_state::aggregate(const alias_target& target, const check_key&
 // --- watches ----------------------------------------------------------------------------------------------
 
 local_state::watch local_state::watch_service(std::string_view service_id, wake_channel& ch) {
+  return add_service_watcher(service_id, {&ch, nullptr});
+}
+
+local_state::watch local_state::watch_service(std::string_view service_id, detail::wake_target& t) {
+  return add_service_watcher(service_id, {nullptr, &t});
+}
+
+local_state::watch local_state::add_service_watcher(std::string_view service_id, watcher w) {
   std::lock_guard lock(mutex_);
-  auto& list = entry_for(service_id).watchers;
-  return watch(this, &list, list.insert(list.end(), &ch), std::string(service_id), false);
+  auto it = services_.find(service_id);
+  if (it == services_.end()) it = services_.try_emplace(std::string(service_id)).first;
+  auto& list = it->second.watchers;
+  return watch(this, &list, list.insert(list.end(), w), &it->first, false);
 }
 
 local_state::watch local_state::watch_check(std::string_view check_id, wake_channel& ch) {
@@ -188,14 +198,14 @@ local_state::watch local_state::watch_check(std::string_view check_id, wake_chan
   auto it = check_watchers_.find(check_id);
   if (it == check_watchers_.end()) it = check_watchers_.try_emplace(std::string(check_id)).first;
   auto& list = it->second;
-  return watch(this, &list, list.insert(list.end(), &ch), std::string(check_id), true);
+  return watch(this, &list, list.insert(list.end(), watcher{&ch, nullptr}), &it->first, true);
 }
 
 local_state::watch::watch(watch&& other) noexcept
     : state_(std::exchange(other.state_, nullptr)),
       list_(other.list_),
       it_(other.it_),
-      key_(std::move(other.key_)),
+      key_(other.key_),
       of_check_(other.of_check_) {}
 
 local_state::watch& local_state::watch::operator=(watch&& other) noexcept {
@@ -204,7 +214,7 @@ local_state::watch& local_state::watch::operator=(watch&& other) noexcept {
     state_ = std::exchange(other.state_, nullptr);
     list_ = other.list_;
     it_ = other.it_;
-    key_ = std::move(other.key_);
+    key_ = other.key_;
     of_check_ = other.of_check_;
   }
   return *this;
@@ -217,10 +227,11 @@ void local_state::watch::reset() noexcept {
   std::lock_guard lock(state_->mutex_);
   list_->erase(it_);
   if (list_->empty()) {
+    // By iterator: the key lives in the node being erased.
     if (of_check_)
-      state_->check_watchers_.erase(key_);
+      state_->check_watchers_.erase(state_->check_watchers_.find(*key_));
     else
-      state_->erase_if_unused(key_);
+      state_->erase_if_unused(*key_);
   }
   state_ = nullptr;
 }
@@ -279,7 +290,12 @@ void local_state::wake_check_watchers(std::string_view check_id) {
 }
 
 void local_state::wake_all(const watcher_list& list) noexcept {
-  for (wake_channel* ch : list) wake(*ch);
+  for (const watcher& w : list) {
+    if (w.target)
+      w.target->wake();
+    else
+      wake(*w.channel);
+  }
 }
 
 }  // namespace coalias
