@@ -15,6 +15,7 @@
 #include <coalias/wake_channel.hpp>
 
 #include <cstddef>
+#include <cstdint>
 #include <list>
 #include <memory>
 #include <mutex>
@@ -46,10 +47,9 @@ enum class update_result {
 class local_state {
   struct check_slot;
   struct service_entry;
-  struct watcher {  // one of the two
-    wake_channel* channel;
-    detail::wake_target* target;
-  };
+  // A wake_channel* or a detail::wake_target*, told apart by the low bit (both types are aligned): one word,
+  // so each watch's list node stays small (100,000 aliases hold one each).
+  using watcher = std::uintptr_t;
   using watcher_list = std::list<watcher>;
 
  public:
@@ -73,6 +73,26 @@ class local_state {
   void add_check(health_check check);
   /// Consul's UpdateCheck: sets status and output; a no-op when neither changes.
   update_result update_check(std::string_view check_id, status s, std::string_view output);
+
+  /// The slot of a check that one writer updates again and again (an alias task its own check), so a write
+  /// finds it without a look-up. Held by that writer; the state forgets it when the check is removed. Neither
+  /// copyable nor movable (the state points to it); `unpin` before the state goes.
+  class check_pin {
+   public:
+    check_pin() = default;
+    check_pin(const check_pin&) = delete;
+    check_pin& operator=(const check_pin&) = delete;
+    ~check_pin() { unpin(); }
+    /// Forgets the slot. Any thread.
+    void unpin() noexcept;
+
+   private:
+    friend class local_state;
+    local_state* state_ = nullptr;
+    check_slot* slot_ = nullptr;  // guarded by state_->mutex_
+  };
+  /// `update_check` through `pin`, which this call sets when the check is found and no other pin holds it.
+  update_result update_check(check_pin& pin, std::string_view check_id, status s, std::string_view output);
   /// Removes a check (maintenance mode ends this way). Returns false if it was not registered.
   bool remove_check(std::string_view check_id);
 
@@ -95,6 +115,8 @@ class local_state {
   /// `snapshot`, with a missing service reported as such), evaluated under the lock without copying the checks:
   /// the hot path of every local alias.
   check_result aggregate(const alias_target& target, const check_key& self) const;
+  /// `aggregate` for an alias on this node: of `service_id` (empty: the node), its own check `self_check_id`.
+  check_result aggregate(std::string_view service_id, std::string_view self_check_id) const;
 
   /// A registration that unregisters when destroyed. Move-only; destroy it before its channel.
   class watch {
@@ -140,11 +162,14 @@ class local_state {
 
   template <class Visit>
   bool visit_locked(std::string_view service_id, Visit&& visit) const;
+  check_result fold(aggregator agg, std::string_view service_id) const;
   service_entry& entry_for(std::string_view service_id);
   watch add_service_watcher(std::string_view service_id, watcher w);
   void erase_if_unused(std::string_view service_id);
   void link(check_slot& slot);
   void unlink(check_slot& slot);
+  update_result update_locked(check_slot& slot, status s, std::string_view output);
+  static void forget_pin(check_slot& slot) noexcept;
   void wake_for_check(const health_check& check);
   void wake_service_watchers(std::string_view service_id);
   void wake_check_watchers(std::string_view check_id);

@@ -8,7 +8,6 @@
 #include <asio/steady_timer.hpp>
 
 #include <chrono>
-#include <list>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -36,16 +35,18 @@ class alias_lane : public std::enable_shared_from_this<alias_lane> {
   void schedule(std::shared_ptr<alias_task> task);
 
   /// The refresh wheel. Strand only. A task is woken every `period` (first one period after `add_refresh`) until
-  /// `remove_refresh`. Tasks of one period sit in one list in due order, so arming and re-arming are O(1).
-  struct refresh_entry {
-    alias_task* task;
-    clock::time_point due;
+  /// `remove_refresh`. Tasks of one period sit in one list in due order, so arming and re-arming are O(1); the
+  /// list runs through the tasks' own hooks, so it allocates nothing.
+  struct refresh_hook {
+    alias_task* prev = nullptr;
+    alias_task* next = nullptr;
+    clock::time_point due{};
   };
-  using refresh_list = std::list<refresh_entry>;
-  refresh_list::iterator add_refresh(alias_task& task, std::chrono::milliseconds period);
-  void remove_refresh(std::chrono::milliseconds period, refresh_list::iterator it);
+  void add_refresh(alias_task& task, std::chrono::milliseconds period);
+  void remove_refresh(alias_task& task, std::chrono::milliseconds period);
 
  private:
+  struct drain_handler;
   void drain();
   void arm();
   void on_timer();
@@ -57,8 +58,14 @@ class alias_lane : public std::enable_shared_from_this<alias_lane> {
   bool drain_posted_ = false;
 
   // Strand only. The timer is made on first use: a lane of one remote alias never needs it.
+  struct refresh_list {
+    alias_task* head = nullptr;
+    alias_task* tail = nullptr;
+    void push_back(alias_task& task);
+    void erase(alias_task& task);
+  };
   std::map<std::chrono::milliseconds, refresh_list> refresh_;
-  std::optional<asio::steady_timer> timer_;
+  std::unique_ptr<asio::steady_timer> timer_;
   std::optional<clock::time_point> armed_for_;
 };
 

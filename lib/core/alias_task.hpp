@@ -30,7 +30,7 @@ class alias_task : public std::enable_shared_from_this<alias_task>, public wake_
   alias_task& operator=(const alias_task&) = delete;
   virtual ~alias_task() = default;
 
-  const std::string& check_id() const noexcept { return self_.check_id; }
+  const std::string& check_id() const noexcept { return check_id_; }
 
   /// Begins once `predecessor` (if any) has ended. Call once.
   void start(std::shared_ptr<alias_task> predecessor = nullptr);
@@ -56,8 +56,10 @@ class alias_task : public std::enable_shared_from_this<alias_task>, public wake_
   /// is queued; the queued one reads the state after every earlier change, so none is missed.
   void wake() noexcept override;
 
-  /// Called by the lane on the strand for a task `wake` queued.
+  /// Called by the lane on the strand for a task `wake` (or `start`) queued.
   void evaluate_queued();
+  /// The task's place in its lane's refresh wheel (lane only).
+  alias_lane::refresh_hook& refresh_hook() noexcept { return refresh_; }
 
  protected:
   /// Strand only. `begin` subscribes to the task's wake-ups before the first `evaluate` (so a change after that
@@ -74,7 +76,8 @@ class alias_task : public std::enable_shared_from_this<alias_task>, public wake_
 
   const std::shared_ptr<alias_lane> lane_;
   local_state& state_;
-  const check_key self_;  // never counted by its own aggregation
+  const std::string check_id_;  // the own check: never counted by its own aggregation
+  bool refreshing_ = false;      // strand only: in the lane's refresh wheel (local aliases)
 
  private:
   enum class phase : unsigned char { waiting, running, ended };
@@ -97,6 +100,8 @@ class alias_task : public std::enable_shared_from_this<alias_task>, public wake_
   void finish() noexcept;
   void add_waiter(std::unique_ptr<waiter> w);
 
+  alias_lane::refresh_hook refresh_;
+  local_state::check_pin own_;       // the own check's slot: a write needs no look-up; unpinned at the end
   std::unique_ptr<waiter> waiters_;  // strand only; made only when someone waits
   std::atomic<bool> queued_{false};
   std::atomic<bool> stop_posted_{false};

@@ -3,8 +3,6 @@
 
 #include <coalias/aggregate.hpp>
 
-#include <optional>
-
 namespace coalias::detail {
 namespace {
 
@@ -12,7 +10,7 @@ class local_alias final : public alias_task {
  public:
   local_alias(std::shared_ptr<alias_lane> lane, local_state& state, alias_definition def)
       : alias_task(std::move(lane), state, std::move(def.check_id)),
-        target_{state.node_name(), std::move(def.target.service_id)},
+        service_id_(std::move(def.target.service_id)),
         period_(def.refresh) {}
 
  private:
@@ -20,22 +18,23 @@ class local_alias final : public alias_task {
   // wakes the task through the same path as the state: one place re-evaluates, and a missed edge is repaired
   // within one period even if no wake-up ever comes (race 2).
   void begin() override {
-    registration_ = state_.watch_service(target_.service_id, *this);
-    refresh_ = lane_->add_refresh(*this, period_);
+    registration_ = state_.watch_service(service_id_, *this);
+    lane_->add_refresh(*this, period_);
+    refreshing_ = true;
   }
 
-  void evaluate() override { publish(state_.aggregate(target_, self_)); }
+  void evaluate() override { publish(state_.aggregate(service_id_, check_id_)); }
 
   void end() noexcept override {
-    if (refresh_) lane_->remove_refresh(period_, *refresh_);
-    refresh_.reset();
+    if (refreshing_) lane_->remove_refresh(*this, period_);
+    refreshing_ = false;
     registration_ = {};
   }
 
-  const alias_target target_;
+  // Only what differs from alias to alias: the target's node is this agent's.
+  const std::string service_id_;
   const std::chrono::milliseconds period_;
   local_state::watch registration_;
-  std::optional<alias_lane::refresh_list::iterator> refresh_;  // set while in the lane's refresh wheel
 };
 
 }  // namespace

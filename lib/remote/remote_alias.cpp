@@ -20,6 +20,7 @@ class remote_alias final : public alias_task {
         hub_(std::move(hub)),
         target_(std::move(def.target)),
         token_(std::move(def.token)),
+        self_(state.node_name(), check_id()),
         wakeups_(strand(), wake_capacity) {}
 
  private:
@@ -52,6 +53,7 @@ class remote_alias final : public alias_task {
   const std::shared_ptr<remote_hub_impl> hub_;
   const alias_target target_;
   const std::string token_;
+  const check_key self_;  // never counted by its own aggregation
   wake_channel wakeups_;
   std::shared_ptr<node_watch> watch_;
   std::uint64_t subscription_ = 0;
