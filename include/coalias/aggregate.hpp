@@ -66,6 +66,9 @@ enum class presence {
 class aggregator {
  public:
   aggregator(const alias_target& target, const check_key& self) noexcept;
+  /// The same, from the fields of a target and a key; the strings must outlive the aggregator.
+  aggregator(std::string_view target_node, std::string_view target_service_id, std::string_view self_node,
+             std::string_view self_check_id) noexcept;
 
   void add(const health_check& check);
 
@@ -77,8 +80,10 @@ class aggregator {
   check_result finish(presence p = presence::present) const;
 
  private:
-  const alias_target* target_;
-  const check_key* self_;
+  std::string_view target_node_;
+  std::string_view target_service_id_;
+  std::string_view self_node_;
+  std::string_view self_check_id_;
   const health_check* first_critical_ = nullptr;
   const health_check* first_warning_ = nullptr;
   std::size_t counted_ = 0;

@@ -1,4 +1,4 @@
-// One running alias check: a coroutine on its own strand that keeps the alias's own check in the local state
+// One running alias check: a task on its own strand that keeps the alias's own check in the local state
 // equal to the aggregate of what it mirrors. The low-level handle; most programs let an `agent` or an
 // `alias_registry` own their aliases.
 //

@@ -15,6 +15,7 @@
 #include <coalias/wake_channel.hpp>
 
 #include <cstddef>
+#include <cstdint>
 #include <list>
 #include <memory>
 #include <mutex>
@@ -25,6 +26,18 @@
 
 namespace coalias {
 
+namespace detail {
+/// What coalias's own alias tasks register instead of a wake_channel: a call, not a message, so an idle alias
+/// holds no pending receive. `wake()` runs under the state's lock: it must not block or call into the state.
+class wake_target {
+ public:
+  virtual void wake() noexcept = 0;
+
+ protected:
+  ~wake_target() = default;
+};
+}  // namespace detail
+
 enum class update_result {
   updated,        ///< a new version was published and watchers were woken
   unchanged,      ///< status and output were already those: nothing published, nobody woken
@@ -34,7 +47,10 @@ enum class update_result {
 class local_state {
   struct check_slot;
   struct service_entry;
-  using watcher_list = std::list<wake_channel*>;
+  // A wake_channel* or a detail::wake_target*, told apart by the low bit (both types are aligned): one word,
+  // so each watch's list node stays small (100,000 aliases hold one each).
+  using watcher = std::uintptr_t;
+  using watcher_list = std::list<watcher>;
 
  public:
   /// `node_name` is stamped on every check added, and names the node in "could not be found" outputs.
@@ -57,6 +73,26 @@ class local_state {
   void add_check(health_check check);
   /// Consul's UpdateCheck: sets status and output; a no-op when neither changes.
   update_result update_check(std::string_view check_id, status s, std::string_view output);
+
+  /// The slot of a check that one writer updates again and again (an alias task its own check), so a write
+  /// finds it without a look-up. Held by that writer; the state forgets it when the check is removed. Neither
+  /// copyable nor movable (the state points to it); `unpin` before the state goes.
+  class check_pin {
+   public:
+    check_pin() = default;
+    check_pin(const check_pin&) = delete;
+    check_pin& operator=(const check_pin&) = delete;
+    ~check_pin() { unpin(); }
+    /// Forgets the slot. Any thread.
+    void unpin() noexcept;
+
+   private:
+    friend class local_state;
+    local_state* state_ = nullptr;
+    check_slot* slot_ = nullptr;  // guarded by state_->mutex_
+  };
+  /// `update_check` through `pin`, which this call sets when the check is found and no other pin holds it.
+  update_result update_check(check_pin& pin, std::string_view check_id, status s, std::string_view output);
   /// Removes a check (maintenance mode ends this way). Returns false if it was not registered.
   bool remove_check(std::string_view check_id);
 
@@ -79,6 +115,8 @@ class local_state {
   /// `snapshot`, with a missing service reported as such), evaluated under the lock without copying the checks:
   /// the hot path of every local alias.
   check_result aggregate(const alias_target& target, const check_key& self) const;
+  /// `aggregate` for an alias on this node: of `service_id` (empty: the node), its own check `self_check_id`.
+  check_result aggregate(std::string_view service_id, std::string_view self_check_id) const;
 
   /// A registration that unregisters when destroyed. Move-only; destroy it before its channel.
   class watch {
@@ -90,14 +128,15 @@ class local_state {
 
    private:
     friend class local_state;
-    watch(local_state* state, watcher_list* list, watcher_list::iterator it, std::string key, bool of_check)
-        : state_(state), list_(list), it_(it), key_(std::move(key)), of_check_(of_check) {}
+    watch(local_state* state, watcher_list* list, watcher_list::iterator it, const std::string* key, bool of_check)
+        : state_(state), list_(list), it_(it), key_(key), of_check_(of_check) {}
     void reset() noexcept;
 
     local_state* state_ = nullptr;
     watcher_list* list_ = nullptr;
     watcher_list::iterator it_{};
-    std::string key_;  // to drop the list once its last watcher leaves
+    const std::string* key_ = nullptr;  // the map's own key (stable while the list has watchers): to drop the
+                                        // list once its last watcher leaves
     bool of_check_ = false;
   };
 
@@ -106,6 +145,8 @@ class local_state {
   [[nodiscard]] watch watch_service(std::string_view service_id, wake_channel& ch);
   /// Signals `ch` when check `check_id` is added, updated or removed.
   [[nodiscard]] watch watch_check(std::string_view check_id, wake_channel& ch);
+  /// As `watch_service`, calling `t.wake()` (for coalias's alias tasks).
+  [[nodiscard]] watch watch_service(std::string_view service_id, detail::wake_target& t);
 
   /// Fault injection: while set, changes wake no service watcher, as if every edge were missed. Aliases must
   /// still converge through their refresh period. Tests only.
@@ -121,10 +162,14 @@ class local_state {
 
   template <class Visit>
   bool visit_locked(std::string_view service_id, Visit&& visit) const;
+  check_result fold(aggregator agg, std::string_view service_id) const;
   service_entry& entry_for(std::string_view service_id);
+  watch add_service_watcher(std::string_view service_id, watcher w);
   void erase_if_unused(std::string_view service_id);
   void link(check_slot& slot);
   void unlink(check_slot& slot);
+  update_result update_locked(check_slot& slot, status s, std::string_view output);
+  static void forget_pin(check_slot& slot) noexcept;
   void wake_for_check(const health_check& check);
   void wake_service_watchers(std::string_view service_id);
   void wake_check_watchers(std::string_view check_id);

@@ -41,12 +41,19 @@ std::string go_quote(std::string_view text) {
 }
 
 aggregator::aggregator(const alias_target& target, const check_key& self) noexcept
-    : target_(&target), self_(&self) {}
+    : aggregator(target.node, target.service_id, self.node, self.check_id) {}
+
+aggregator::aggregator(std::string_view target_node, std::string_view target_service_id, std::string_view self_node,
+                       std::string_view self_check_id) noexcept
+    : target_node_(target_node),
+      target_service_id_(target_service_id),
+      self_node_(self_node),
+      self_check_id_(self_check_id) {}
 
 void aggregator::add(const health_check& check) {
-  if (!node_names_equal(check.node, target_->node)) return;
-  if (!check.service_id.empty() && check.service_id != target_->service_id) return;
-  if (check.check_id == self_->check_id && node_names_equal(check.node, self_->node)) return;
+  if (!node_names_equal(check.node, target_node_)) return;
+  if (!check.service_id.empty() && check.service_id != target_service_id_) return;
+  if (check.check_id == self_check_id_ && node_names_equal(check.node, self_node_)) return;
   if (check.type == alias_check_type) return;  // alias checks never count: no cycle of aliases can form
 
   ++counted_;
@@ -56,15 +63,16 @@ void aggregator::add(const health_check& check) {
 }
 
 bool aggregator::needs_presence() const noexcept {
-  return target_->service_id.empty() ? counted_ == 0 : !service_check_found_;
+  return target_service_id_.empty() ? counted_ == 0 : !service_check_found_;
 }
 
 check_result aggregator::finish(presence p) const {
   if (needs_presence()) {
-    if (!target_->service_id.empty() && p != presence::present)
-      return {status::critical, "Service " + target_->service_id + " could not be found on node " + target_->node};
-    if (target_->service_id.empty() && p == presence::node_missing)
-      return {status::critical, "Node " + target_->node + " could not be found"};
+    if (!target_service_id_.empty() && p != presence::present)
+      return {status::critical, "Service " + std::string(target_service_id_) + " could not be found on node " +
+                                    std::string(target_node_)};
+    if (target_service_id_.empty() && p == presence::node_missing)
+      return {status::critical, "Node " + std::string(target_node_) + " could not be found"};
   }
   if (first_critical_) return {status::critical, failing_message(*first_critical_)};
   if (first_warning_) return {status::warning, failing_message(*first_warning_)};

@@ -12,7 +12,7 @@ namespace coalias {
 alias_check alias_check::start_local(const asio::any_io_executor& ex, local_state& state, alias_definition def) {
   if (def.check_id.empty()) throw std::system_error(errc::invalid_argument, "alias check ID is empty");
   if (!def.target.node.empty()) throw std::system_error(errc::invalid_argument, "not a local alias");
-  auto task = detail::make_local_alias(ex, state, std::move(def));
+  auto task = detail::make_local_alias(std::make_shared<detail::alias_lane>(ex), state, std::move(def));
   task->start(nullptr);
   return alias_check(std::move(task));
 }

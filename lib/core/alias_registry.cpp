@@ -1,6 +1,7 @@
 #include <coalias/alias_registry.hpp>
 
 #include "core/alias_task.hpp"
+#include "core/structured_task.hpp"
 
 #include <coalias/error.hpp>
 
@@ -20,7 +21,7 @@ class registry_core : public std::enable_shared_from_this<registry_core> {
   using completion_ptr = alias_registry::completion_ptr;
 
   registry_core(const asio::any_io_executor& ex, local_state& state, remote_alias_factory* remote)
-      : executor_(ex), state_(state), remote_(remote) {}
+      : executor_(ex), lane_(std::make_shared<alias_lane>(ex)), state_(state), remote_(remote) {}
 
   const asio::any_io_executor& executor() const noexcept { return executor_; }
 
@@ -120,7 +121,7 @@ class registry_core : public std::enable_shared_from_this<registry_core> {
     auto check = own_check(def);
     std::shared_ptr<alias_task> task;
     try {
-      task = def.target.node.empty() ? make_local_alias(executor_, state_, std::move(def))
+      task = def.target.node.empty() ? make_local_alias(lane_, state_, std::move(def))
                                      : remote_->make_alias(executor_, state_, std::move(def));
       state_.add_check(std::move(check));
     } catch (const std::system_error& e) {
@@ -170,6 +171,7 @@ class registry_core : public std::enable_shared_from_this<registry_core> {
   }
 
   const asio::any_io_executor executor_;
+  const std::shared_ptr<alias_lane> lane_;  // every local alias's: one strand, one ready list, one refresh timer
   local_state& state_;
   remote_alias_factory* const remote_;
   mutable std::mutex mutex_;

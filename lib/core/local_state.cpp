@@ -9,6 +9,7 @@ namespace coalias {
 
 struct local_state::check_slot {
   std::shared_ptr<const health_check> current;
+  check_pin* pin = nullptr;  // the writer that holds this slot, told when it goes
 };
 
 struct local_state::service_entry {
@@ -49,6 +50,7 @@ bool local_state::remove_service(std::string_view service_id) {
   // Consul drops a service's checks with it.
   for (check_slot* slot : entry.checks) {
     const std::string id = slot->current->check_id;
+    forget_pin(*slot);
     wake_check_watchers(id);
     checks_.erase(id);
   }
@@ -98,7 +100,35 @@ update_result local_state::update_check(std::string_view check_id, status s, std
   std::lock_guard lock(mutex_);
   const auto it = checks_.find(check_id);
   if (it == checks_.end()) return update_result::unknown_check;
-  check_slot& slot = it->second;
+  return update_locked(it->second, s, output);
+}
+
+update_result local_state::update_check(check_pin& pin, std::string_view check_id, status s,
+                                        std::string_view output) {
+  std::lock_guard lock(mutex_);
+  check_slot* slot = pin.slot_;
+  if (!slot) {
+    const auto it = checks_.find(check_id);
+    if (it == checks_.end()) return update_result::unknown_check;
+    slot = &it->second;
+    if (!slot->pin) {
+      slot->pin = &pin;
+      pin.slot_ = slot;
+      pin.state_ = this;
+    }
+  }
+  return update_locked(*slot, s, output);
+}
+
+void local_state::check_pin::unpin() noexcept {
+  if (!state_) return;
+  std::lock_guard lock(state_->mutex_);
+  if (slot_) slot_->pin = nullptr;
+  slot_ = nullptr;
+  state_ = nullptr;
+}
+
+update_result local_state::update_locked(check_slot& slot, status s, std::string_view output) {
   if (slot.current->status == s && slot.current->output == output) return update_result::unchanged;
   auto next = std::make_shared<health_check>(*slot.current);
   next->status = s;
@@ -114,6 +144,7 @@ bool local_state::remove_check(std::string_view check_id) {
   if (it == checks_.end()) return false;
   const auto old = it->second.current;
   unlink(it->second);
+  forget_pin(it->second);
   checks_.erase(it);
   wake_for_check(*old);
   erase_if_unused(old->service_id);
@@ -169,18 +200,35 @@ local_state::service_snapshot local_state::snapshot(std::string_view service_id)
 }
 
 check_result local_state::aggregate(const alias_target& target, const check_key& self) const {
-  aggregator agg(target, self);
+  return fold(aggregator(target, self), target.service_id);
+}
+
+check_result local_state::aggregate(std::string_view service_id, std::string_view self_check_id) const {
+  return fold(aggregator(node_name_, service_id, node_name_, self_check_id), service_id);
+}
+
+check_result local_state::fold(aggregator agg, std::string_view service_id) const {
   std::lock_guard lock(mutex_);  // held through finish(): the aggregator points into the published checks
-  const bool exists = visit_locked(target.service_id, [&](const std::shared_ptr<const health_check>& c) { agg.add(*c); });
+  const bool exists = visit_locked(service_id, [&](const std::shared_ptr<const health_check>& c) { agg.add(*c); });
   return agg.finish(exists ? presence::present : presence::service_missing);
 }
 
 // --- watches ----------------------------------------------------------------------------------------------
 
 local_state::watch local_state::watch_service(std::string_view service_id, wake_channel& ch) {
+  return add_service_watcher(service_id, reinterpret_cast<watcher>(&ch));
+}
+
+local_state::watch local_state::watch_service(std::string_view service_id, detail::wake_target& t) {
+  return add_service_watcher(service_id, reinterpret_cast<watcher>(&t) | 1);
+}
+
+local_state::watch local_state::add_service_watcher(std::string_view service_id, watcher w) {
   std::lock_guard lock(mutex_);
-  auto& list = entry_for(service_id).watchers;
-  return watch(this, &list, list.insert(list.end(), &ch), std::string(service_id), false);
+  auto it = services_.find(service_id);
+  if (it == services_.end()) it = services_.try_emplace(std::string(service_id)).first;
+  auto& list = it->second.watchers;
+  return watch(this, &list, list.insert(list.end(), w), &it->first, false);
 }
 
 local_state::watch local_state::watch_check(std::string_view check_id, wake_channel& ch) {
@@ -188,14 +236,14 @@ local_state::watch local_state::watch_check(std::string_view check_id, wake_chan
   auto it = check_watchers_.find(check_id);
   if (it == check_watchers_.end()) it = check_watchers_.try_emplace(std::string(check_id)).first;
   auto& list = it->second;
-  return watch(this, &list, list.insert(list.end(), &ch), std::string(check_id), true);
+  return watch(this, &list, list.insert(list.end(), reinterpret_cast<watcher>(&ch)), &it->first, true);
 }
 
 local_state::watch::watch(watch&& other) noexcept
     : state_(std::exchange(other.state_, nullptr)),
       list_(other.list_),
       it_(other.it_),
-      key_(std::move(other.key_)),
+      key_(other.key_),
       of_check_(other.of_check_) {}
 
 local_state::watch& local_state::watch::operator=(watch&& other) noexcept {
@@ -204,7 +252,7 @@ local_state::watch& local_state::watch::operator=(watch&& other) noexcept {
     state_ = std::exchange(other.state_, nullptr);
     list_ = other.list_;
     it_ = other.it_;
-    key_ = std::move(other.key_);
+    key_ = other.key_;
     of_check_ = other.of_check_;
   }
   return *this;
@@ -217,10 +265,11 @@ void local_state::watch::reset() noexcept {
   std::lock_guard lock(state_->mutex_);
   list_->erase(it_);
   if (list_->empty()) {
+    // By iterator: the key lives in the node being erased.
     if (of_check_)
-      state_->check_watchers_.erase(key_);
+      state_->check_watchers_.erase(state_->check_watchers_.find(*key_));
     else
-      state_->erase_if_unused(key_);
+      state_->erase_if_unused(*key_);
   }
   state_ = nullptr;
 }
@@ -246,6 +295,11 @@ void local_state::link(check_slot& slot) {
 void local_state::unlink(check_slot& slot) {
   auto& list = services_.find(slot.current->service_id)->second.checks;
   list.erase(std::lower_bound(list.begin(), list.end(), slot.current->check_id, by_check_id<check_slot>));
+}
+
+void local_state::forget_pin(check_slot& slot) noexcept {
+  if (slot.pin) slot.pin->slot_ = nullptr;  // its writer now finds the check by ID, or not at all
+  slot.pin = nullptr;
 }
 
 void local_state::drop_wakeups_for_testing(bool drop) {
@@ -274,12 +328,18 @@ void local_state::wake_service_watchers(std::string_view service_id) {
 }
 
 void local_state::wake_check_watchers(std::string_view check_id) {
+  if (check_watchers_.empty()) return;  // the usual case: spares hashing the ID on every write
   const auto it = check_watchers_.find(check_id);
   if (it != check_watchers_.end()) wake_all(it->second);
 }
 
 void local_state::wake_all(const watcher_list& list) noexcept {
-  for (wake_channel* ch : list) wake(*ch);
+  for (const watcher w : list) {
+    if (w & 1)
+      reinterpret_cast<detail::wake_target*>(w & ~watcher{1})->wake();
+    else
+      wake(*reinterpret_cast<wake_channel*>(w));
+  }
 }
 
 }  // namespace coalias

@@ -6,7 +6,7 @@
 
 #include <coalias/remote_hub.hpp>
 
-#include <asio/use_awaitable.hpp>
+#include <asio/bind_executor.hpp>
 
 namespace coalias {
 namespace detail {
@@ -16,37 +16,44 @@ class remote_alias final : public alias_task {
  public:
   remote_alias(const asio::any_io_executor& ex, local_state& state, alias_definition def,
                std::shared_ptr<remote_hub_impl> hub)
-      : alias_task(ex, state, std::move(def.check_id)),
+      : alias_task(std::make_shared<alias_lane>(ex), state, std::move(def.check_id)),
         hub_(std::move(hub)),
         target_(std::move(def.target)),
         token_(std::move(def.token)),
-        wakeups_(strand_, wake_capacity) {}
+        self_(state.node_name(), check_id()),
+        wakeups_(strand(), wake_capacity) {}
 
  private:
-  asio::awaitable<void> run() override {
-    const subscription sub(*this);
-    for (;;) {
-      if (const auto ev = evaluate(*watch_->snapshot(), target_, self_)) publish(ev->result);  // no-op if unchanged
-      co_await wakeups_.async_receive(asio::use_awaitable);
-    }
+  // Subscribed for exactly as long as the task runs, however it ends. The watch signals a channel (its API);
+  // a plain handler waits on it, not a coroutine.
+  void begin() override {
+    std::tie(watch_, subscription_) = hub_->subscribe(target_.node, token_, wakeups_, target_.service_id);
+    receive();
   }
 
-  // Subscribed for exactly as long as the body runs, however it ends.
-  struct subscription {
-    explicit subscription(remote_alias& a) : alias(a) {
-      std::tie(alias.watch_, alias.subscription_) =
-          alias.hub_->subscribe(alias.target_.node, alias.token_, alias.wakeups_, alias.target_.service_id);
-    }
-    ~subscription() {
-      alias.hub_->unsubscribe(alias.watch_, alias.subscription_);
-      alias.watch_.reset();
-    }
-    remote_alias& alias;
-  };
+  void evaluate() override {
+    if (const auto ev = detail::evaluate(*watch_->snapshot(), target_, self_)) publish(ev->result);  // no-op if unchanged
+  }
+
+  void end() noexcept override {
+    if (watch_) hub_->unsubscribe(watch_, subscription_);
+    watch_.reset();
+    wakeups_.cancel();  // the pending receive completes (and does nothing) at once
+  }
+
+  void receive() {
+    wakeups_.async_receive(asio::bind_executor(
+        strand(), [self = std::static_pointer_cast<remote_alias>(shared_from_this())](std::error_code ec) {
+          if (ec || !self->running()) return;
+          self->evaluate_guarded();
+          if (self->running()) self->receive();
+        }));
+  }
 
   const std::shared_ptr<remote_hub_impl> hub_;
   const alias_target target_;
   const std::string token_;
+  const check_key self_;  // never counted by its own aggregation
   wake_channel wakeups_;
   std::shared_ptr<node_watch> watch_;
   std::uint64_t subscription_ = 0;

@@ -344,3 +344,60 @@ TEST_CASE_METHOD(local_fixture, "a remove overtaken by a replace keeps the check
     CHECK(state.check("sidecar-alias") != nullptr);  // the replace took the ID over: its check stays
   });
 }
+
+// The registry's aliases share one refresh timer: each period still repairs a missed edge on its own schedule.
+TEST_CASE_METHOD(local_fixture, "aliases of several refresh periods each repair a dropped wake-up") {
+  state.add_check(make_check("web-check", status::passing, "web"));
+  run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
+    alias_registry registry(io.get_executor(), state);
+    co_await registry.async_add(alias_of("web", "fast", std::chrono::milliseconds(20)), asio::use_awaitable);
+    co_await registry.async_add(alias_of("web", "medium", std::chrono::milliseconds(35)), asio::use_awaitable);
+    co_await registry.async_add(alias_of("web", "slow", std::chrono::hours(1)), asio::use_awaitable);
+    check_watch fast(state, "fast", io.get_executor());
+    check_watch medium(state, "medium", io.get_executor());
+    check_watch slow(state, "slow", io.get_executor());
+    co_await expect_check(fast, status::passing, "All checks passing.");
+    co_await expect_check(medium, status::passing, "All checks passing.");
+    co_await expect_check(slow, status::passing, "All checks passing.");
+
+    state.drop_wakeups_for_testing(true);  // every edge is missed from here on
+    const status flips[] = {status::critical, status::passing, status::critical};
+    for (const status s : flips) {
+      const std::string output = s == status::critical ? "down" : "up";
+      state.update_check("web-check", s, output);
+      const std::string shown =
+          s == status::critical ? "Aliased check \"web-check\" failing: down" : "All checks passing.";
+      co_await expect_check(fast, s, shown);
+      co_await expect_check(medium, s, shown);
+    }
+    CHECK(state.check("slow")->status == status::passing);  // a one-hour refresh has not come round
+
+    // Removing the refreshed aliases leaves the wheel with one period; it goes on without them.
+    co_await registry.async_remove("fast", asio::use_awaitable);
+    co_await registry.async_remove("medium", asio::use_awaitable);
+    CHECK(state.check("fast") == nullptr);
+    co_await registry.async_shutdown(asio::use_awaitable);
+  });
+}
+
+// An alias writes its own check through a slot it keeps; when the check goes and comes back, it finds the new one.
+TEST_CASE_METHOD(local_fixture, "an alias whose own check is removed and registered again writes the new one") {
+  state.add_check(make_check("web-check", status::passing, "web"));
+  run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
+    alias_registry registry(io.get_executor(), state);
+    check_watch watch(state, "sidecar-alias", io.get_executor());
+    co_await registry.async_add(alias_of("web"), asio::use_awaitable);
+    co_await expect_check(watch, status::passing, "All checks passing.");
+
+    // Its next write must find the new check, not the removed one's slot (ASan would catch that).
+    CHECK(state.remove_check("sidecar-alias"));
+    auto again = make_check("sidecar-alias", status::critical, "sidecar", "registered again");
+    again.type = std::string(alias_check_type);
+    state.add_check(again);
+    state.update_check("web-check", status::critical, "down");
+    co_await expect_check(watch, status::critical, "Aliased check \"web-check\" failing: down");
+    state.update_check("web-check", status::passing, "up");
+    co_await expect_check(watch, status::passing, "All checks passing.");
+    co_await registry.async_shutdown(asio::use_awaitable);
+  });
+}

@@ -1,0 +1,72 @@
+// Where alias tasks run: a strand, a ready list that turns one wake-up round into one handler, and one refresh
+// timer for every alias on the lane. An alias_registry shares one lane among all its local aliases, so an idle
+// alias holds no pending operation, no timer and no strand of its own, and a flip that wakes 10,000 aliases
+// posts one handler instead of 10,000.
+#pragma once
+
+#include <asio/any_io_executor.hpp>
+#include <asio/steady_timer.hpp>
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+namespace coalias::detail {
+
+class alias_task;
+
+class alias_lane : public std::enable_shared_from_this<alias_lane> {
+ public:
+  using clock = std::chrono::steady_clock;
+
+  /// A lane on a new strand of `ex`.
+  explicit alias_lane(const asio::any_io_executor& ex);
+  alias_lane(const alias_lane&) = delete;
+  alias_lane& operator=(const alias_lane&) = delete;
+
+  /// Every task of the lane runs here.
+  const asio::any_io_executor& strand() const noexcept { return strand_; }
+
+  /// Any thread: calls `task->evaluate_queued()` on the strand soon. Tasks queued before the lane's handler runs
+  /// are evaluated by that one handler, in the order they were queued.
+  void schedule(std::shared_ptr<alias_task> task);
+
+  /// The refresh wheel. Strand only. A task is woken every `period` (first one period after `add_refresh`) until
+  /// `remove_refresh`. Tasks of one period sit in one list in due order, so arming and re-arming are O(1); the
+  /// list runs through the tasks' own hooks, so it allocates nothing.
+  struct refresh_hook {
+    alias_task* prev = nullptr;
+    alias_task* next = nullptr;
+    clock::time_point due{};
+  };
+  void add_refresh(alias_task& task, std::chrono::milliseconds period);
+  void remove_refresh(alias_task& task, std::chrono::milliseconds period);
+
+ private:
+  struct drain_handler;
+  void drain();
+  void arm();
+  void on_timer();
+
+  const asio::any_io_executor strand_;
+
+  std::mutex mutex_;  // guards ready_ and drain_posted_
+  std::vector<std::shared_ptr<alias_task>> ready_;
+  bool drain_posted_ = false;
+
+  // Strand only. The timer is made on first use: a lane of one remote alias never needs it.
+  struct refresh_list {
+    alias_task* head = nullptr;
+    alias_task* tail = nullptr;
+    void push_back(alias_task& task);
+    void erase(alias_task& task);
+  };
+  std::map<std::chrono::milliseconds, refresh_list> refresh_;
+  std::unique_ptr<asio::steady_timer> timer_;
+  std::optional<clock::time_point> armed_for_;
+};
+
+}  // namespace coalias::detail
