@@ -9,7 +9,7 @@
 // is not counted. Floor (issue 9): at most 4 KiB, publishing. A second line without publishing shows what the
 // TTL publisher adds.
 //
-// `bench_agent_memory()` is the bench; this file's main runs it alone until it joins bench_publish.
+// `bench_agent_memory()` is called by bench_publish's main.
 #include "support/bench_util.hpp"
 
 #include <coalias/testing/consul_test_server.hpp>
@@ -200,9 +200,4 @@ void bench_agent_memory() {
                                     ",\"published\":" + std::to_string(all.published));
   }
   fs::remove_all(dir);
-}
-
-int main() {
-  bench_agent_memory();
-  return 0;
 }

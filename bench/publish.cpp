@@ -4,6 +4,7 @@
 //   publish_flapping:    10,000 flips per second for 2 s over 100 checks; the updates sent are bounded by round
 //                        trips, not flips, and every check's last state arrives.
 //   health_endpoint:     keep-alive GETs against a health_endpoint (bench/health_endpoint.cpp).
+//   agent_memory:        coalias-agent's resident bytes per running check at 10,000 (bench/agent_memory.cpp).
 // One JSON object per line; no arguments.
 #include <coalias/coalias.hpp>
 #include <coalias/testing/consul_test_server.hpp>
@@ -150,10 +151,12 @@ void flapping() {
 }  // namespace
 
 void bench_health_endpoint();  // bench/health_endpoint.cpp
+void bench_agent_memory();     // bench/agent_memory.cpp
 
 int main() {
   propagation(1);
   propagation(1000);
   flapping();
   bench_health_endpoint();
+  bench_agent_memory();
 }
