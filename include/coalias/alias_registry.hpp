@@ -31,12 +31,14 @@ namespace coalias {
 
 namespace detail {
 class alias_task;
+class alias_lane;
 class registry_core;
 /// What the registry needs to run remote aliases: a `remote_hub` (pass one to the constructor).
 class remote_alias_factory {
  public:
-  /// Throws `std::system_error` for a definition it cannot run.
-  virtual std::shared_ptr<alias_task> make_alias(const asio::any_io_executor& ex, local_state& state,
+  /// Throws `std::system_error` for a definition it cannot run. `lane`: the registry's, shared by all its aliases
+  /// (one strand; a lane per remote alias would cost it about 300 bytes more).
+  virtual std::shared_ptr<alias_task> make_alias(std::shared_ptr<alias_lane> lane, local_state& state,
                                                  alias_definition def) = 0;
 
  protected:

@@ -156,7 +156,7 @@ class remote_hub final : public detail::remote_alias_factory {
   std::size_t watch_count() const;
 
  private:
-  std::shared_ptr<detail::alias_task> make_alias(const asio::any_io_executor& ex, local_state& state,
+  std::shared_ptr<detail::alias_task> make_alias(std::shared_ptr<detail::alias_lane> lane, local_state& state,
                                                  alias_definition def) override;
   void start_shutdown(detail::completion_ptr<std::error_code> done);
   std::shared_ptr<detail::remote_hub_impl> impl_;

@@ -122,7 +122,7 @@ class registry_core : public std::enable_shared_from_this<registry_core> {
     std::shared_ptr<alias_task> task;
     try {
       task = def.target.node.empty() ? make_local_alias(lane_, state_, std::move(def))
-                                     : remote_->make_alias(executor_, state_, std::move(def));
+                                     : remote_->make_alias(lane_, state_, std::move(def));
       state_.add_check(std::move(check));
     } catch (const std::system_error& e) {
       return e.code();
@@ -171,7 +171,7 @@ class registry_core : public std::enable_shared_from_this<registry_core> {
   }
 
   const asio::any_io_executor executor_;
-  const std::shared_ptr<alias_lane> lane_;  // every local alias's: one strand, one ready list, one refresh timer
+  const std::shared_ptr<alias_lane> lane_;  // every alias's: one strand, one ready list, one refresh timer
   local_state& state_;
   remote_alias_factory* const remote_;
   mutable std::mutex mutex_;

@@ -14,9 +14,9 @@ namespace {
 
 class remote_alias final : public alias_task {
  public:
-  remote_alias(const asio::any_io_executor& ex, local_state& state, alias_definition def,
+  remote_alias(std::shared_ptr<alias_lane> lane, local_state& state, alias_definition def,
                std::shared_ptr<remote_hub_impl> hub)
-      : alias_task(std::make_shared<alias_lane>(ex), state, std::move(def.check_id)),
+      : alias_task(std::move(lane), state, std::move(def.check_id)),
         hub_(std::move(hub)),
         target_(std::move(def.target)),
         token_(std::move(def.token)),
@@ -62,13 +62,13 @@ class remote_alias final : public alias_task {
 }  // namespace
 }  // namespace detail
 
-std::shared_ptr<detail::alias_task> remote_hub::make_alias(const asio::any_io_executor& ex, local_state& state,
-                                                           alias_definition def) {
+std::shared_ptr<detail::alias_task> remote_hub::make_alias(std::shared_ptr<detail::alias_lane> lane,
+                                                           local_state& state, alias_definition def) {
   // A node name that cannot be a path segment ("", ".", "..", NUL) is refused up front, not retried forever.
   std::string encoded;
   if (const auto ec = consul::append_path_segment(encoded, def.target.node))
     throw std::system_error(ec, "alias node name cannot be sent to Consul");
-  return std::make_shared<detail::remote_alias>(ex, state, std::move(def), impl_);
+  return std::make_shared<detail::remote_alias>(std::move(lane), state, std::move(def), impl_);
 }
 
 }  // namespace coalias

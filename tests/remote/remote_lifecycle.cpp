@@ -142,6 +142,7 @@ TEST_CASE_METHOD(remote_fixture, "aliases of one node and token share one watch;
       auto def = remote_alias("db-" + std::to_string(1 + i % 4), "pg-1", "alias-" + std::to_string(i));
       co_await session.registry.async_add(def, asio::use_awaitable);
     }
+    co_await yield_until(io, [&] { return session.hub.watch_count() == 4; });
     CHECK(session.hub.watch_count() == 4);
     co_await yield_until(io, [&] { return server.held_queries() == 4; });
     CHECK(server.open_connections() <= 4 + 1);  // one blocking query per node (+ a pooled idle connection)
@@ -150,11 +151,14 @@ TEST_CASE_METHOD(remote_fixture, "aliases of one node and token share one watch;
     CHECK(session.hub.watch_count() == 3);  // db-1's aliases are gone, and so is its watch
     auto again = remote_alias("db-1", "pg-1", "alias-0");
     co_await session.registry.async_add(again, asio::use_awaitable);
+    // An alias begins (and subscribes) on the registry's lane after async_add completed, not inside it.
+    co_await yield_until(io, [&] { return session.hub.watch_count() == 4; });
     CHECK(session.hub.watch_count() == 4);
 
     auto other_token = remote_alias("db-1", "pg-1", "alias-other-token");
     other_token.token = "another-token";
     co_await session.registry.async_add(other_token, asio::use_awaitable);
+    co_await yield_until(io, [&] { return session.hub.watch_count() != 4; });
     CHECK(session.hub.watch_count() == 5);  // a different token never shares a query
     co_await session.close();
   });
