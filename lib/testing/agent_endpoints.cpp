@@ -9,6 +9,8 @@
 
 #include "core/ascii.hpp"
 
+#include <coalias/aggregate.hpp>  // go_quote: Go's %q, as Consul's errors quote IDs
+
 #include <asio/post.hpp>
 
 #include <simdjson.h>
@@ -27,21 +29,7 @@ constexpr std::string_view update_prefix = "/v1/agent/check/update/";
 constexpr std::string_view deregister_prefix = "/v1/agent/check/deregister/";
 constexpr std::size_t output_max_size = 4096;  // Consul's check_output_max_size default
 
-http_response text(int status, std::string body) {
-  http_response r;
-  r.status = status;
-  r.body = std::move(body);
-  r.json = false;
-  return r;
-}
-
 http_response ok() { return text(200, ""); }
-
-std::string go_quoted(std::string_view s) {  // Go's %q, near enough for the IDs tests use
-  std::string out;
-  append_json_string(out, s);
-  return out;
-}
 
 // A request body decoded as Go's encoding/json decodes into a struct: keys match case-insensitively, unknown keys
 // are ignored, a wrong type is an error.
@@ -125,7 +113,7 @@ bool duration_field(const body_fields& f, std::string_view key, std::chrono::nan
   if (const auto s = f.strings.find(lower); s != f.strings.end()) {
     const auto parsed = parse_go_duration(s->second);
     if (!parsed) {
-      error = "time: invalid duration " + go_quoted(s->second);
+      error = "time: invalid duration " + go_quote(s->second);
       return false;
     }
     out = *parsed;
@@ -252,7 +240,7 @@ http_response agent_endpoints::register_check(std::string_view body, bool denied
     std::string service_name;
     if (!c.service_id.empty()) {
       const auto svc = services_.find(c.service_id);
-      if (svc == services_.end()) return text(404, "ServiceID " + go_quoted(c.service_id) + " does not exist");
+      if (svc == services_.end()) return text(404, "ServiceID " + go_quote(c.service_id) + " does not exist");
       service_name = svc->second;
     }
     health_check h;
@@ -284,9 +272,9 @@ http_response agent_endpoints::update_check(std::string_view id, std::string_vie
   return server_.mutate_state([&](cluster_state& state) {
     const auto it = checks_.find(std::string(id));
     if (it == checks_.end())
-      return text(404, "Unknown check ID " + go_quoted(id) + ". Ensure that the check ID is passed, not the check name.");
+      return text(404, "Unknown check ID " + go_quote(id) + ". Ensure that the check ID is passed, not the check name.");
     check_row& row = it->second;
-    if (row.info.type != "ttl") return text(500, "CheckID " + go_quoted(id) + " does not have associated TTL");
+    if (row.info.type != "ttl") return text(500, "CheckID " + go_quote(id) + " does not have associated TTL");
     row.info.status = *s;
     row.info.output = truncated(std::move(output));
     row.last_output = row.info.output;
@@ -300,7 +288,7 @@ http_response agent_endpoints::deregister_check(std::string_view id) {
   return server_.mutate_state([&](cluster_state& state) {
     const auto it = checks_.find(std::string(id));
     if (it == checks_.end())
-      return text(404, "Unknown check ID " + go_quoted(id) + ". Ensure that the check ID is passed, not the check name.");
+      return text(404, "Unknown check ID " + go_quote(id) + ". Ensure that the check ID is passed, not the check name.");
     checks_.erase(it);
     state.remove_check(server_.options_.agent_node, id);
     return ok();

@@ -17,14 +17,6 @@ constexpr std::string_view catalog_prefix = "/v1/catalog/node/";
 constexpr std::string_view service_prefix = "/v1/health/service/";
 constexpr std::string_view state_prefix = "/v1/health/state/";
 
-http_response text(int status, std::string body) {
-  http_response r;
-  r.status = status;
-  r.body = std::move(body);
-  r.json = false;
-  return r;
-}
-
 }  // namespace
 
 std::optional<std::string_view> presented_token(const http_request& req, const header_list& params) {

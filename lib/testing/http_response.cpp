@@ -21,6 +21,14 @@ const char* reason_phrase(int status) noexcept {
   }
 }
 
+http_response text(int status, std::string body) {
+  http_response r;
+  r.status = status;
+  r.body = std::move(body);
+  r.json = false;
+  return r;
+}
+
 std::string serialize(const http_response& r, bool close) {
   std::string out = "HTTP/1.1 " + std::to_string(r.status) + ' ' + reason_phrase(r.status) + "\r\n";
   out += r.json ? "Content-Type: application/json\r\n" : "Content-Type: text/plain; charset=utf-8\r\n";

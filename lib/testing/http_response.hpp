@@ -20,6 +20,9 @@ struct http_response {
   std::size_t extra_claimed_bytes = 0;  ///< Content-Length lies by this much (fault injection)
 };
 
+/// A text/plain answer: how Consul's HTTP layer writes its error messages.
+http_response text(int status, std::string body);
+
 /// The status line, headers and body. `close` adds `Connection: close`.
 std::string serialize(const http_response& r, bool close);
 
