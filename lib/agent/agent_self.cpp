@@ -49,17 +49,7 @@ std::error_code parse_self(std::string_view body, agent_self& out) {
 
 asio::awaitable<std::pair<std::error_code, agent_self>> query(consul_config config, std::chrono::milliseconds timeout) {
   http::client client(co_await asio::this_coro::executor);
-  http::request req;
-  req.url = config.address.base_url() + "/v1/agent/self";
-  if (config.address.type() == consul_address::kind::unix_socket) req.unix_socket = config.address.unix_socket();
-  if (!config.token.empty()) req.headers.emplace_back("X-Consul-Token", config.token);  // only ever a header
-  req.timeout = timeout;
-  req.tls.ca_file = config.tls.ca_file;
-  req.tls.ca_path = config.tls.ca_path;
-  req.tls.cert_file = config.tls.cert_file;
-  req.tls.key_file = config.tls.key_file;
-  req.tls.server_name = config.tls.server_name;
-  req.tls.verify = config.tls.verify;
+  auto req = remote::consul_request(config, config.address.base_url() + "/v1/agent/self", config.token, timeout);
   auto [ec, resp] = co_await client.async_get(std::move(req), asio::experimental::as_tuple(asio::use_awaitable));
   if (ec) {
     auto why = resp.error_detail.empty() ? ec.message() : resp.error_detail;

@@ -70,20 +70,10 @@ std::string agent_api::update_body(status s, std::string_view output) {
 }
 
 http::request agent_api::make_request(std::string path, std::string body, std::chrono::milliseconds timeout) const {
-  http::request req;
+  auto req = remote::consul_request(config_, config_.address.base_url() + path, config_.token, timeout);
   req.method = "PUT";
-  req.url = config_.address.base_url() + path;
   req.body = std::move(body);
-  if (config_.address.type() == consul_address::kind::unix_socket) req.unix_socket = config_.address.unix_socket();
-  if (!config_.token.empty()) req.headers.emplace_back("X-Consul-Token", config_.token);  // only ever a header
-  req.timeout = timeout;
   req.max_body = 64 * 1024;  // the agent answers these with an empty body or one line of error
-  req.tls.ca_file = config_.tls.ca_file;
-  req.tls.ca_path = config_.tls.ca_path;
-  req.tls.cert_file = config_.tls.cert_file;
-  req.tls.key_file = config_.tls.key_file;
-  req.tls.server_name = config_.tls.server_name;
-  req.tls.verify = config_.tls.verify;
   return req;
 }
 

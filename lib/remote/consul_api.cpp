@@ -74,20 +74,26 @@ std::chrono::milliseconds consul_api::timeout_for(std::uint64_t index) const {
   return index > 0 ? config_.wait + config_.wait / 8 + request_timeout_ : request_timeout_;
 }
 
-http::request consul_api::make_request(std::string url, const std::string& token,
-                                       std::chrono::milliseconds timeout) const {
+http::request consul_request(const consul_config& config, std::string url, const std::string& token,
+                             std::chrono::milliseconds timeout) {
   http::request req;
   req.url = std::move(url);
-  if (config_.address.type() == consul_address::kind::unix_socket) req.unix_socket = config_.address.unix_socket();
+  if (config.address.type() == consul_address::kind::unix_socket) req.unix_socket = config.address.unix_socket();
   if (!token.empty()) req.headers.emplace_back("X-Consul-Token", token);  // only ever a header
   req.timeout = timeout;
+  req.tls.ca_file = config.tls.ca_file;
+  req.tls.ca_path = config.tls.ca_path;
+  req.tls.cert_file = config.tls.cert_file;
+  req.tls.key_file = config.tls.key_file;
+  req.tls.server_name = config.tls.server_name;
+  req.tls.verify = config.tls.verify;
+  return req;
+}
+
+http::request consul_api::make_request(std::string url, const std::string& token,
+                                       std::chrono::milliseconds timeout) const {
+  auto req = consul_request(config_, std::move(url), token, timeout);
   req.max_body = config_.max_body;
-  req.tls.ca_file = config_.tls.ca_file;
-  req.tls.ca_path = config_.tls.ca_path;
-  req.tls.cert_file = config_.tls.cert_file;
-  req.tls.key_file = config_.tls.key_file;
-  req.tls.server_name = config_.tls.server_name;
-  req.tls.verify = config_.tls.verify;
   return req;
 }
 

@@ -91,6 +91,11 @@ class consul_api {
   token_channel blocking_slots_;
 };
 
+/// A request to the Consul agent `config` names: its unix socket if it has one, its TLS settings, and `token` (when
+/// not empty) as the X-Consul-Token header, never in the URL. Callers add the method, body and size limit.
+http::request consul_request(const consul_config& config, std::string url, const std::string& token,
+                             std::chrono::milliseconds timeout);
+
 /// Replaces every occurrence of `secret` in `text` (defence in depth: a server may echo what it was sent).
 std::string redact(std::string text, const std::string& secret);
 
