@@ -3,7 +3,9 @@
 #include "core/alias_task.hpp"
 #include "core/structured_task.hpp"
 
+#include <asio/execution/context.hpp>
 #include <asio/post.hpp>
+#include <asio/query.hpp>
 
 #include <algorithm>
 #include <utility>
@@ -11,6 +13,10 @@
 namespace coalias::detail {
 
 alias_lane::alias_lane(const asio::any_io_executor& ex) : strand_(make_task_strand(ex)) {}
+
+alias_lane::~alias_lane() {
+  if (clock_) clock_->cancel(alarm_);
+}
 
 // The queued tasks hold the lane: a drain destroyed unrun (its io_context went first) must let go of them, or
 // lane and tasks would keep each other alive.
@@ -78,8 +84,8 @@ void alias_lane::remove_refresh(alias_task& task, std::chrono::milliseconds peri
   const auto bucket = refresh_.find(period);
   bucket->second.erase(task);
   if (!bucket->second.head) refresh_.erase(bucket);
-  if (refresh_.empty() && timer_) {
-    timer_->cancel();  // nothing left to refresh: the pending wait must not keep the lane alive
+  if (refresh_.empty() && clock_) {
+    clock_->cancel(alarm_);  // nothing left to refresh: the context need not wait for the lane
     armed_for_.reset();
   }
 }
@@ -89,11 +95,15 @@ void alias_lane::arm() {
   if (refresh_.empty()) return;
   auto earliest = clock::time_point::max();
   for (const auto& [period, list] : refresh_) earliest = std::min(earliest, list.head->refresh_hook().due);
-  if (!timer_) timer_ = std::make_unique<asio::steady_timer>(strand_);
+  if (!clock_) clock_ = &asio::use_service<refresh_clock>(asio::query(strand_, asio::execution::context));
   armed_for_ = earliest;
-  timer_->expires_at(earliest);  // cancels an earlier wait, whose handler then returns
-  timer_->async_wait([self = shared_from_this()](std::error_code ec) {
-    if (!ec) self->on_timer();
+  clock_->arm(alarm_, earliest, strand_);  // replaces an earlier time
+}
+
+// A fire posted before a re-arm or a cancel may still run: on_timer then finds nothing due and arms again.
+void alias_lane::refresh_alarm::fire() noexcept {
+  asio::post(lane.strand_, [weak = lane.weak_from_this()] {
+    if (auto self = weak.lock()) self->on_timer();
   });
 }
 

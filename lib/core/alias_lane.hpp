@@ -1,11 +1,12 @@
 // Where alias tasks run: a strand, a ready list that turns one wake-up round into one handler, and one refresh
-// timer for every alias on the lane. An alias_registry shares one lane among all its local aliases, so an idle
+// wheel for every alias on the lane. An alias_registry shares one lane among all its local aliases, so an idle
 // alias holds no pending operation, no timer and no strand of its own, and a flip that wakes 10,000 aliases
 // posts one handler instead of 10,000.
 #pragma once
 
+#include "core/refresh_clock.hpp"
+
 #include <asio/any_io_executor.hpp>
-#include <asio/steady_timer.hpp>
 
 #include <chrono>
 #include <map>
@@ -24,6 +25,7 @@ class alias_lane : public std::enable_shared_from_this<alias_lane> {
 
   /// A lane on a new strand of `ex`.
   explicit alias_lane(const asio::any_io_executor& ex);
+  ~alias_lane();
   alias_lane(const alias_lane&) = delete;
   alias_lane& operator=(const alias_lane&) = delete;
 
@@ -47,6 +49,11 @@ class alias_lane : public std::enable_shared_from_this<alias_lane> {
 
  private:
   struct drain_handler;
+  struct refresh_alarm final : refresh_clock::alarm {
+    explicit refresh_alarm(alias_lane& l) : lane(l) {}
+    void fire() noexcept override;
+    alias_lane& lane;
+  };
   void drain();
   void arm();
   void on_timer();
@@ -57,7 +64,7 @@ class alias_lane : public std::enable_shared_from_this<alias_lane> {
   std::vector<std::shared_ptr<alias_task>> ready_;
   bool drain_posted_ = false;
 
-  // Strand only. The timer is made on first use: a lane of one remote alias never needs it.
+  // Strand only. The clock is found on first use: a lane of one remote alias never needs it.
   struct refresh_list {
     alias_task* head = nullptr;
     alias_task* tail = nullptr;
@@ -65,7 +72,8 @@ class alias_lane : public std::enable_shared_from_this<alias_lane> {
     void erase(alias_task& task);
   };
   std::map<std::chrono::milliseconds, refresh_list> refresh_;
-  std::unique_ptr<asio::steady_timer> timer_;
+  refresh_clock* clock_ = nullptr;
+  refresh_alarm alarm_{*this};
   std::optional<clock::time_point> armed_for_;
 };
 

@@ -7,6 +7,7 @@
 
 #include <asio/bind_cancellation_slot.hpp>
 #include <asio/cancellation_signal.hpp>
+#include <asio/detail/reactor.hpp>
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/experimental/awaitable_operators.hpp>
 #include <asio/post.hpp>
@@ -400,4 +401,30 @@ TEST_CASE_METHOD(local_fixture, "an alias whose own check is removed and registe
     co_await expect_check(watch, status::passing, "All checks passing.");
     co_await registry.async_shutdown(asio::use_awaitable);
   });
+}
+
+// Asio runs its reactor (an epoll_wait system call) before nearly every handler of an io_context that has one:
+// the refresh wheel must not bring it in, or each propagation pays a system call (three quarters of its time).
+TEST_CASE_METHOD(local_fixture, "refreshing aliases bring no reactor into the io_context yet keep it running") {
+  state.add_check(make_check("web-check", status::passing, "web"));
+  asio::io_context io;
+  alias_registry registry(io.get_executor(), state);
+  bool added = false;
+  registry.async_add(alias_of("web", "fast", std::chrono::milliseconds(20)), [&](std::error_code ec) {
+    CHECK(!ec);
+    added = true;
+  });
+  while (!added || state.check("fast")->output != "All checks passing.") io.run_one();
+  state.drop_wakeups_for_testing(true);
+  state.update_check("web-check", status::critical, "down");  // missed: only a refresh repairs it
+  while (state.check("fast")->status != status::critical) io.run_one();  // run_one waits for the refresh
+  CHECK(state.check("fast")->output == "Aliased check \"web-check\" failing: down");
+  CHECK(!asio::has_service<asio::detail::reactor>(io));
+  bool shut_down = false;
+  registry.async_shutdown([&](std::error_code ec) {
+    CHECK(!ec);
+    shut_down = true;
+  });
+  io.run();  // returns: nothing is left to refresh
+  CHECK(shut_down);
 }
