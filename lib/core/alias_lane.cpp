@@ -44,19 +44,16 @@ void alias_lane::schedule(std::shared_ptr<alias_task> task) {
 }
 
 void alias_lane::drain() {
-  std::vector<std::shared_ptr<alias_task>> batch;
   {
     std::lock_guard lock(mutex_);
-    batch.swap(ready_);
-    drain_posted_ = false;  // from here on, a wake-up posts a new handler
+    draining_.swap(ready_);  // ready_ takes the last round's emptied list
+    drain_posted_ = false;   // from here on, a wake-up posts a new handler
   }
-  for (auto& task : batch) task->evaluate_queued();
-  // Give the list's capacity back for the next round (unless another round filled it meanwhile); not a huge
-  // one, which only a burst such as adding 100,000 aliases needs.
-  batch.clear();
-  if (batch.capacity() > 4096) return;
-  std::lock_guard lock(mutex_);
-  if (ready_.empty()) ready_.swap(batch);
+  struct clear_on_exit {
+    std::vector<std::shared_ptr<alias_task>>& list;
+    ~clear_on_exit() { list.clear(); }
+  } clear{draining_};
+  for (auto& task : draining_) task->evaluate_queued();
 }
 
 void alias_lane::refresh_list::push_back(alias_task& task) {

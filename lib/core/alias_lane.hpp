@@ -63,6 +63,10 @@ class alias_lane : public std::enable_shared_from_this<alias_lane> {
   std::mutex mutex_;  // guards ready_ and drain_posted_
   std::vector<std::shared_ptr<alias_task>> ready_;
   bool drain_posted_ = false;
+  // Strand only: the round being evaluated. The two lists trade places each round and keep their capacity, so
+  // a wake-up round allocates nothing (a fan-out to 10,000 aliases regrew a 256 KiB list, page faults and all,
+  // on every flip). A task is queued at most once at a time, so each holds at most one entry per task.
+  std::vector<std::shared_ptr<alias_task>> draining_;
 
   // Strand only. The clock is found on first use: a lane of one remote alias never needs it.
   struct refresh_list {
