@@ -93,6 +93,10 @@ class local_state {
   };
   /// `update_check` through `pin`, which this call sets when the check is found and no other pin holds it.
   update_result update_check(check_pin& pin, std::string_view check_id, status s, std::string_view output);
+  /// A local alias's whole evaluation under one lock: `aggregate(service_id, check_id)`, its output cut by
+  /// `truncate_output`, written to check `check_id` through `pin` as `update_check` writes. Nothing can change
+  /// between the read and the write, and the result's output becomes the new version's without a copy.
+  update_result update_alias_check(check_pin& pin, std::string_view check_id, std::string_view service_id);
   /// Removes a check (maintenance mode ends this way). Returns false if it was not registered.
   bool remove_check(std::string_view check_id);
 
@@ -163,12 +167,15 @@ class local_state {
   template <class Visit>
   bool visit_locked(std::string_view service_id, Visit&& visit) const;
   check_result fold(aggregator agg, std::string_view service_id) const;
+  check_result fold_locked(aggregator agg, std::string_view service_id) const;
+  check_slot* pinned_slot(check_pin& pin, std::string_view check_id);
   service_entry& entry_for(std::string_view service_id);
   watch add_service_watcher(std::string_view service_id, watcher w);
   void erase_if_unused(std::string_view service_id);
   void link(check_slot& slot);
   void unlink(check_slot& slot);
-  update_result update_locked(check_slot& slot, status s, std::string_view output);
+  update_result update_locked(check_slot& slot, status s, std::string output,
+                              std::shared_ptr<const health_check>& replaced);
   static void forget_pin(check_slot& slot) noexcept;
   void wake_for_check(const health_check& check);
   void wake_service_watchers(std::string_view service_id);

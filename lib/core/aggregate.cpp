@@ -8,7 +8,11 @@ namespace coalias {
 namespace {
 
 std::string failing_message(const health_check& check) {
-  return "Aliased check " + go_quote(check.name) + " failing: " + check.output;
+  constexpr std::string_view head = "Aliased check ", middle = " failing: ";
+  const std::string name = go_quote(check.name);
+  std::string out;
+  out.reserve(head.size() + name.size() + middle.size() + check.output.size());  // one allocation
+  return out.append(head).append(name).append(middle).append(check.output);
 }
 
 }  // namespace

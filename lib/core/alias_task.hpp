@@ -70,6 +70,8 @@ class alias_task : public std::enable_shared_from_this<alias_task>, public wake_
 
   /// Writes the alias's own check (a no-op when nothing changed). Only from `evaluate`.
   void publish(const check_result& result);
+  /// The own check's slot, for writes that bypass `publish` (local aliases). Only from `evaluate`.
+  local_state::check_pin& own_check() noexcept { return own_; }
   /// Runs `evaluate`; a throw ends the task (see `fail`). Strand only, while running.
   void evaluate_guarded();
   bool running() const noexcept { return phase_ == phase::running; }

@@ -23,7 +23,7 @@ class local_alias final : public alias_task {
     refreshing_ = true;
   }
 
-  void evaluate() override { publish(state_.aggregate(service_id_, check_id_)); }
+  void evaluate() override { state_.update_alias_check(own_check(), check_id_, service_id_); }
 
   void end() noexcept override {
     if (refreshing_) lane_->remove_refresh(*this, period_);

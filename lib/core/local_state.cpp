@@ -96,28 +96,49 @@ void local_state::add_check(health_check check) {
   wake_for_check(*slot.current);
 }
 
+// Each writer below lets go of the version it replaced only after the lock (`replaced` is declared first): the
+// last reference frees it, and nobody waits for that.
+
 update_result local_state::update_check(std::string_view check_id, status s, std::string_view output) {
+  std::shared_ptr<const health_check> replaced;
   std::lock_guard lock(mutex_);
   const auto it = checks_.find(check_id);
   if (it == checks_.end()) return update_result::unknown_check;
-  return update_locked(it->second, s, output);
+  return update_locked(it->second, s, std::string(output), replaced);
 }
 
 update_result local_state::update_check(check_pin& pin, std::string_view check_id, status s,
                                         std::string_view output) {
+  std::shared_ptr<const health_check> replaced;
   std::lock_guard lock(mutex_);
-  check_slot* slot = pin.slot_;
-  if (!slot) {
-    const auto it = checks_.find(check_id);
-    if (it == checks_.end()) return update_result::unknown_check;
-    slot = &it->second;
-    if (!slot->pin) {
-      slot->pin = &pin;
-      pin.slot_ = slot;
-      pin.state_ = this;
-    }
+  check_slot* slot = pinned_slot(pin, check_id);
+  if (!slot) return update_result::unknown_check;
+  return update_locked(*slot, s, std::string(output), replaced);
+}
+
+update_result local_state::update_alias_check(check_pin& pin, std::string_view check_id,
+                                              std::string_view service_id) {
+  std::shared_ptr<const health_check> replaced;
+  std::lock_guard lock(mutex_);
+  check_slot* slot = pinned_slot(pin, check_id);
+  if (!slot) return update_result::unknown_check;
+  auto result = fold_locked(aggregator(node_name_, service_id, node_name_, check_id), service_id);
+  result.output.resize(truncate_output(result.output).size());
+  return update_locked(*slot, result.status, std::move(result.output), replaced);
+}
+
+// The slot `pin` holds, else the check's (which `pin` then holds, unless another pin does); null if unknown.
+local_state::check_slot* local_state::pinned_slot(check_pin& pin, std::string_view check_id) {
+  if (pin.slot_) return pin.slot_;
+  const auto it = checks_.find(check_id);
+  if (it == checks_.end()) return nullptr;
+  check_slot* slot = &it->second;
+  if (!slot->pin) {
+    slot->pin = &pin;
+    pin.slot_ = slot;
+    pin.state_ = this;
   }
-  return update_locked(*slot, s, output);
+  return slot;
 }
 
 void local_state::check_pin::unpin() noexcept {
@@ -128,12 +149,24 @@ void local_state::check_pin::unpin() noexcept {
   state_ = nullptr;
 }
 
-update_result local_state::update_locked(check_slot& slot, status s, std::string_view output) {
-  if (slot.current->status == s && slot.current->output == output) return update_result::unchanged;
-  auto next = std::make_shared<health_check>(*slot.current);
+update_result local_state::update_locked(check_slot& slot, status s, std::string output,
+                                         std::shared_ptr<const health_check>& replaced) {
+  const health_check& old = *slot.current;
+  if (old.status == s && old.output == output) return update_result::unchanged;
+  // Field by field, so that the old output is never copied only to be overwritten.
+  static_assert(sizeof(health_check) == 8 * sizeof(std::string) + alignof(std::string),
+                "a field was added to health_check: copy it here");
+  auto next = std::make_shared<health_check>();
+  next->node = old.node;
+  next->check_id = old.check_id;
+  next->name = old.name;
   next->status = s;
-  next->output.assign(output);
-  slot.current = std::move(next);
+  next->notes = old.notes;
+  next->output = std::move(output);
+  next->service_id = old.service_id;
+  next->service_name = old.service_name;
+  next->type = old.type;
+  replaced = std::exchange(slot.current, std::move(next));
   wake_for_check(*slot.current);
   return update_result::updated;
 }
@@ -209,6 +242,10 @@ check_result local_state::aggregate(std::string_view service_id, std::string_vie
 
 check_result local_state::fold(aggregator agg, std::string_view service_id) const {
   std::lock_guard lock(mutex_);  // held through finish(): the aggregator points into the published checks
+  return fold_locked(agg, service_id);
+}
+
+check_result local_state::fold_locked(aggregator agg, std::string_view service_id) const {
   const bool exists = visit_locked(service_id, [&](const std::shared_ptr<const health_check>& c) { agg.add(*c); });
   return agg.finish(exists ? presence::present : presence::service_missing);
 }

@@ -230,3 +230,40 @@ TEST_CASE_METHOD(fixture, "concurrent writers and readers from many threads") {
   CHECK(state.snapshot("web").checks.size() == 4);
   CHECK(state.check("c0")->output == "1999");
 }
+
+TEST_CASE_METHOD(fixture, "update_alias_check writes the aggregate of the aliased service, cut to the output limit") {
+  wake_channel ch(io.get_executor(), wake_capacity);
+  auto own = make_check("alias", status::critical, "db", "");
+  own.type = std::string(alias_check_type);
+  own.service_name = "db";
+  own.notes = "mirrors web";
+  state.add_check(own);
+  const auto reg = state.watch_check("alias", ch);
+  local_state::check_pin pin;
+  CHECK(state.update_alias_check(pin, "missing", "web") == update_result::unknown_check);
+  CHECK(state.update_alias_check(pin, "alias", "web") == update_result::updated);
+  auto shown = state.check("alias");
+  CHECK(shown->status == status::passing);  // web is registered, with no check yet
+  CHECK(shown->output == "No checks found.");
+  CHECK(woken(ch));
+
+  state.add_check(make_check("web-check", status::warning, "web", std::string(5000, 'x')));
+  CHECK(state.update_alias_check(pin, "alias", "web") == update_result::updated);
+  shown = state.check("alias");
+  CHECK(shown->status == status::warning);
+  const std::string head = "Aliased check \"web-check\" failing: ";
+  CHECK(shown->output == head + std::string(check_output_max_size - head.size(), 'x'));
+  // Every other field is the registered check's.
+  CHECK(shown->type == "alias");
+  CHECK(shown->service_id == "db");
+  CHECK(shown->service_name == "db");
+  CHECK(shown->notes == "mirrors web");
+  CHECK(shown->name == "alias");
+  CHECK(shown->node == "node-1");
+  CHECK(woken(ch));
+
+  CHECK(state.update_alias_check(pin, "alias", "web") == update_result::unchanged);
+  CHECK(state.check("alias") == shown);
+  CHECK_FALSE(woken(ch));
+  pin.unpin();
+}
