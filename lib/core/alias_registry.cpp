@@ -171,7 +171,7 @@ class registry_core : public std::enable_shared_from_this<registry_core> {
   }
 
   const asio::any_io_executor executor_;
-  const std::shared_ptr<alias_lane> lane_;  // every alias's: one strand, one ready list, one refresh timer
+  const std::shared_ptr<alias_lane> lane_;  // every alias's: one strand, one ready list, one refresh wheel
   local_state& state_;
   remote_alias_factory* const remote_;
   mutable std::mutex mutex_;
