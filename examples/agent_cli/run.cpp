@@ -3,6 +3,8 @@
 #include "check_set.hpp"
 #include "observers.hpp"
 
+#include "cli_common/program.hpp"
+
 #include <coalias/agent_self.hpp>
 #include <coalias/health_endpoint.hpp>
 #include <coalias/prometheus_metrics.hpp>
@@ -123,7 +125,7 @@ asio::awaitable<int> run(const options& opts, std::vector<check_definition> defs
     auto& answer = std::get<0>(asked);
     if (!answer.error.empty()) {
       log.write(error_line(answer.error));
-      co_return ex_unavailable;
+      co_return cli::ex_unavailable;
     }
     agent_node = std::move(answer.node);
   }
@@ -158,7 +160,7 @@ asio::awaitable<int> run(const options& opts, std::vector<check_definition> defs
     if (!bind_error.empty()) {
       log.write(error_line("--listen: " + bind_error));
       co_await node.async_shutdown(asio::use_awaitable);  // nothing runs yet, but an agent is shut down first
-      co_return ex_unavailable;
+      co_return cli::ex_unavailable;
     }
     const auto where = endpoint->local_endpoint();
     log.write(listening_line(where.address().to_string(), where.port()));
