@@ -27,17 +27,9 @@ int main(int argc, char** argv) {
     std::fputs(cli::usage_text().data(), stdout);
     return 0;
   }
-  std::vector<coalias::check_definition> defs;
-  try {
-    defs = cli::load(opts.configs);
-  } catch (const coalias::config_error& e) {
-    log.write(cli::error_line(e.what()));
-    return coalias::cli::ex_usage;
-  }
-  for (const auto& w : opts.warnings) log.write(cli::error_line("warning: " + w));
 
   return coalias::cli::run_program(
       {SIGINT, SIGTERM, SIGHUP},
-      [&](asio::signal_set& signals) { return cli::run(opts, std::move(defs), signals, log); },
+      [&](asio::signal_set& signals) { return cli::run(opts, signals, log); },
       [&](const std::string& what) { log.write(cli::error_line("error: " + what)); });
 }

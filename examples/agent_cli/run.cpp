@@ -38,11 +38,16 @@ void resolve(std::vector<check_definition>& defs, const std::string& agent_node)
     if (d.alias_node_is_agent) d.alias.target.node = agent_node;
 }
 
-// Waits for SIGINT or SIGTERM; SIGHUP before the checks run is ignored.
-asio::awaitable<void> until_stopped(asio::signal_set& signals) {
+// Waits for SIGINT or SIGTERM, and sets `stopped` when one came; SIGHUP before the checks run is ignored. Raced
+// against a start-up step with `||`, the flag still tells of a signal received just as the step won: `||` waits
+// for its loser to end, and a wait that completed before the cancellation returns its signal.
+asio::awaitable<void> until_stopped(asio::signal_set& signals, bool& stopped) {
   for (;;) {
     const int sig = co_await signals.async_wait(asio::use_awaitable);
-    if (sig != SIGHUP) co_return;
+    if (sig != SIGHUP) {
+      stopped = true;
+      co_return;
+    }
   }
 }
 
@@ -115,13 +120,16 @@ std::vector<check_definition> load(const std::vector<std::filesystem::path>& con
   return defs;
 }
 
-asio::awaitable<int> run(const options& opts, std::vector<check_definition> defs, asio::signal_set& signals,
-                         event_log& log) {
+namespace {
+
+asio::awaitable<int> run_checks(const options& opts, std::vector<check_definition> defs, asio::signal_set& signals,
+                                event_log& log) {
   const auto ex = co_await asio::this_coro::executor;
   std::string agent_node;
   if (needs_agent_node(opts, defs)) {
-    auto asked = co_await (ask_agent(opts) || until_stopped(signals));
-    if (asked.index() == 1) co_return 0;  // stopped before the agent answered
+    bool stopped = false;
+    auto asked = co_await (ask_agent(opts) || until_stopped(signals, stopped));
+    if (stopped) co_return 0;  // stopped before the agent answered
     auto& answer = std::get<0>(asked);
     if (!answer.error.empty()) {
       log.write(error_line(answer.error));
@@ -174,12 +182,31 @@ asio::awaitable<int> run(const options& opts, std::vector<check_definition> defs
     publisher.emplace(ex, node.state(), opts.config, po);
   }
   supervisor sup(opts, node, publisher ? &*publisher : nullptr, log, agent_node);
-  (void)co_await sup.checks().apply(std::move(defs));
-  log.write(start_line(sup.checks().size(), opts));
-  co_await (sup.serve(signals) || sup.checks().statuses().run());
+  // A stop during a long start (10,000 checks take a few hundred milliseconds) ends it before the next check
+  // starts, so the exit stays prompt; the checks started so far are stopped below like any others.
+  bool stopped = false;
+  co_await (sup.checks().apply(std::move(defs)) || until_stopped(signals, stopped));
+  if (!stopped) {
+    log.write(start_line(sup.checks().size(), opts));
+    co_await (sup.serve(signals) || sup.checks().statuses().run());
+  }
   if (endpoint) co_await endpoint->async_shutdown(asio::use_awaitable);
   co_await sup.checks().shutdown(opts.deregister_on_exit);
   co_return 0;
+}
+
+}  // namespace
+
+asio::awaitable<int> run(const options& opts, asio::signal_set& signals, event_log& log) {
+  std::vector<check_definition> defs;
+  try {
+    defs = load(opts.configs);
+  } catch (const config_error& e) {
+    log.write(error_line(e.what()));
+    co_return cli::ex_usage;
+  }
+  for (const auto& w : opts.warnings) log.write(error_line("warning: " + w));
+  co_return co_await run_checks(opts, std::move(defs), signals, log);
 }
 
 }  // namespace coalias::agent_cli

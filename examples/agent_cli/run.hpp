@@ -19,9 +19,10 @@ namespace coalias::agent_cli {
 /// Every --config, loaded together; at least one check. Throws `config_error`.
 std::vector<check_definition> load(const std::vector<std::filesystem::path>& configs);
 
-/// Runs `defs` until SIGINT or SIGTERM arrives on `signals` (which must hold those and SIGHUP); returns the exit
-/// status: 0, or `cli::ex_unavailable` when the agent cannot say who it is or --listen cannot bind.
-asio::awaitable<int> run(const options& opts, std::vector<check_definition> defs, asio::signal_set& signals,
-                         event_log& log);
+/// Loads every --config, then runs the checks until SIGINT or SIGTERM arrives on `signals` (which must hold those
+/// and SIGHUP, installed before this starts: a stop signal while a large configuration loads is not lost). Returns
+/// the exit status: 0; `cli::ex_usage` for a configuration error (one line on `log`); `cli::ex_unavailable` when
+/// the agent cannot say who it is or --listen cannot bind.
+asio::awaitable<int> run(const options& opts, asio::signal_set& signals, event_log& log);
 
 }  // namespace coalias::agent_cli

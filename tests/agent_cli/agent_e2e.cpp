@@ -8,9 +8,11 @@
 #include <catch2/catch.hpp>
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -350,6 +352,41 @@ TEST_CASE("SIGTERM before the first answer exits 0") {
   const auto [st, took] = p.signal_and_wait(SIGTERM);
   CHECK(st == 0);
   CHECK(took < 100ms);
+}
+
+TEST_CASE_METHOD(agent_fixture, "SIGTERM while the configuration is still being read exits 0, starting nothing") {
+  const auto fifo = dir.path / "slow.json";
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  agent_process p({"--config", fifo.string()}, env());
+  // A FIFO opens for writing only once a reader has it open: the agent is then reading its configuration.
+  int fd = -1;
+  for (const auto deadline = std::chrono::steady_clock::now() + 10s;
+       fd < 0 && std::chrono::steady_clock::now() < deadline; std::this_thread::sleep_for(1ms))
+    fd = ::open(fifo.c_str(), O_WRONLY | O_NONBLOCK);
+  REQUIRE(fd >= 0);
+  p.signal(SIGTERM);
+  REQUIRE(::write(fd, pg1_alias.data(), pg1_alias.size()) == static_cast<ssize_t>(pg1_alias.size()));
+  ::close(fd);
+  CHECK(p.wait() == 0);  // not 143: killed by the signal before its handling was installed
+  CHECK(p.all_stderr().empty());
+  CHECK(server.agent_checks().empty());
+}
+
+TEST_CASE_METHOD(agent_fixture, "SIGTERM during the start of 20,000 checks exits 0 within 100 ms") {
+  // No answer ever comes, so no status line is written (20,000 of them would fill the stderr pipe this test reads
+  // only at the end); starting the checks takes about half a second, during which the signal lands.
+  server.inject(testing::fault::delayed(10s).on_path("/v1/health/node").persistent());
+  std::string checks;
+  for (int i = 0; i < 20000; ++i)
+    checks += std::string(i ? "," : "") + R"({"id": "c)" + std::to_string(i) + R"(", "alias_node": "db-)" +
+              std::to_string(1 + i % 2) + "\"}";
+  agent_process p({"--config", dir.write("many.json", R"({"checks": [)" + checks + "]}"), "--no-publish"},
+                  timed_env());
+  REQUIRE(server.wait_for_open_connections(2, 10s));  // both nodes queried: the first checks run, others may not
+  const auto [st, took] = p.signal_and_wait(SIGTERM);
+  CHECK(st == 0);
+  CHECK(took < 100ms);
+  WARN("exit took " << took.count() << " ms; " << p.all_stderr());
 }
 
 TEST_CASE_METHOD(agent_fixture, "an empty alias_node needs the agent's node: when the agent cannot say, exit 69") {
