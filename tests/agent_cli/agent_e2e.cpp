@@ -372,9 +372,9 @@ TEST_CASE_METHOD(agent_fixture, "SIGTERM while the configuration is still being 
   CHECK(server.agent_checks().empty());
 }
 
-TEST_CASE_METHOD(agent_fixture, "SIGTERM during the start of 20,000 checks exits 0 within 100 ms") {
+TEST_CASE_METHOD(agent_fixture, "SIGTERM during the start of 20,000 checks ends the start at once and exits 0") {
   // No answer ever comes, so no status line is written (20,000 of them would fill the stderr pipe this test reads
-  // only at the end); starting the checks takes about half a second, during which the signal lands.
+  // only at the end); starting the checks takes half a second or more, during which the signal lands.
   server.inject(testing::fault::delayed(10s).on_path("/v1/health/node").persistent());
   std::string checks;
   for (int i = 0; i < 20000; ++i)
@@ -385,8 +385,10 @@ TEST_CASE_METHOD(agent_fixture, "SIGTERM during the start of 20,000 checks exits
   REQUIRE(server.wait_for_open_connections(2, 10s));  // both nodes queried: the first checks run, others may not
   const auto [st, took] = p.signal_and_wait(SIGTERM);
   CHECK(st == 0);
-  CHECK(took < 100ms);
-  WARN("exit took " << took.count() << " ms; " << p.all_stderr());
+  // No "start:" line: the signal ended the start before the last check (it used to start all 20,000 first, 0.5 s
+  // more before the exit). A measure, not a bound: the exit time depends on the machine and the sanitizer.
+  CHECK(p.all_stderr().empty());
+  WARN("exit took " << took.count() << " ms");
 }
 
 TEST_CASE_METHOD(agent_fixture, "an empty alias_node needs the agent's node: when the agent cannot say, exit 69") {
