@@ -38,16 +38,24 @@ void resolve(std::vector<check_definition>& defs, const std::string& agent_node)
     if (d.alias_node_is_agent) d.alias.target.node = agent_node;
 }
 
-// Waits for SIGINT or SIGTERM, and sets `stopped` when one came; SIGHUP before the checks run is ignored. Raced
-// against a start-up step with `||`, the flag still tells of a signal received just as the step won: `||` waits
-// for its loser to end, and a wait that completed before the cancellation returns its signal.
-asio::awaitable<void> until_stopped(asio::signal_set& signals, bool& stopped) {
+// The signals that arrived while a step ran.
+struct signals_seen {
+  bool stop = false;    // SIGINT or SIGTERM
+  bool reload = false;  // SIGHUP
+};
+
+// Records signals until SIGINT or SIGTERM. Raced against a step with `||`, it still tells of a signal received
+// just as the step won: `||` waits for its loser to end, and a wait that completed before the cancellation
+// returns its signal.
+asio::awaitable<void> until_stopped(asio::signal_set& signals, signals_seen& seen) {
   for (;;) {
     const int sig = co_await signals.async_wait(asio::use_awaitable);
-    if (sig != SIGHUP) {
-      stopped = true;
-      co_return;
+    if (sig == SIGHUP) {
+      seen.reload = true;
+      continue;
     }
+    seen.stop = true;
+    co_return;
   }
 }
 
@@ -75,12 +83,18 @@ class supervisor {
 
   check_set& checks() noexcept { return checks_; }
 
-  // Follows signals until SIGINT or SIGTERM; each SIGHUP reloads.
-  asio::awaitable<void> serve(asio::signal_set& signals) {
+  // Follows signals until SIGINT or SIGTERM; each SIGHUP reloads (`reload_due`: one came during the start). A
+  // stop ends a long reload before its next check; SIGHUPs during a reload make one more after it.
+  asio::awaitable<void> serve(asio::signal_set& signals, bool reload_due) {
     for (;;) {
-      const int sig = co_await signals.async_wait(asio::use_awaitable);
-      if (sig != SIGHUP) co_return;
-      co_await reload();
+      if (!reload_due) {
+        const int sig = co_await signals.async_wait(asio::use_awaitable);  // not in a condition: g++ 12
+        if (sig != SIGHUP) co_return;
+      }
+      signals_seen seen;
+      co_await (reload() || until_stopped(signals, seen));
+      if (seen.stop) co_return;
+      reload_due = seen.reload;
     }
   }
 
@@ -127,9 +141,9 @@ asio::awaitable<int> run_checks(const options& opts, std::vector<check_definitio
   const auto ex = co_await asio::this_coro::executor;
   std::string agent_node;
   if (needs_agent_node(opts, defs)) {
-    bool stopped = false;
-    auto asked = co_await (ask_agent(opts) || until_stopped(signals, stopped));
-    if (stopped) co_return 0;  // stopped before the agent answered
+    signals_seen seen;  // a SIGHUP now changes nothing: the configuration has just been read
+    auto asked = co_await (ask_agent(opts) || until_stopped(signals, seen));
+    if (seen.stop) co_return 0;  // stopped before the agent answered
     auto& answer = std::get<0>(asked);
     if (!answer.error.empty()) {
       log.write(error_line(answer.error));
@@ -184,11 +198,11 @@ asio::awaitable<int> run_checks(const options& opts, std::vector<check_definitio
   supervisor sup(opts, node, publisher ? &*publisher : nullptr, log, agent_node);
   // A stop during a long start (10,000 checks take a few hundred milliseconds) ends it before the next check
   // starts, so the exit stays prompt; the checks started so far are stopped below like any others.
-  bool stopped = false;
-  co_await (sup.checks().apply(std::move(defs)) || until_stopped(signals, stopped));
-  if (!stopped) {
+  signals_seen seen;
+  co_await (sup.checks().apply(std::move(defs)) || until_stopped(signals, seen));
+  if (!seen.stop) {
     log.write(start_line(sup.checks().size(), opts));
-    co_await (sup.serve(signals) || sup.checks().statuses().run());
+    co_await (sup.serve(signals, seen.reload) || sup.checks().statuses().run());
   }
   if (endpoint) co_await endpoint->async_shutdown(asio::use_awaitable);
   co_await sup.checks().shutdown(opts.deregister_on_exit);

@@ -94,6 +94,15 @@ struct agent_fixture {
 
 const std::string pg1_alias = R"({"check": {"id": "pg-alias", "alias_node": "db-1", "alias_service": "pg-1"}})";
 
+// Node aliases c0 .. c<n-1>, alternately of db-1 and db-2.
+std::string many_checks(int n) {
+  std::string checks;
+  for (int i = 0; i < n; ++i)
+    checks += std::string(i ? "," : "") + R"({"id": "c)" + std::to_string(i) + R"(", "alias_node": "db-)" +
+              std::to_string(1 + i % 2) + "\"}";
+  return R"({"checks": [)" + checks + "]}";
+}
+
 }  // namespace
 
 TEST_CASE_METHOD(agent_fixture, "runs a check file: start line, then one line per status change") {
@@ -328,6 +337,31 @@ TEST_CASE_METHOD(agent_fixture, "SIGHUP with a bad configuration: refused whole 
   CHECK(p.signal_and_wait(SIGTERM).first == 0);
 }
 
+TEST_CASE_METHOD(agent_fixture, "SIGHUP during a reload of 20,000 checks: one more reload after it; SIGTERM ends it") {
+  // As the interrupted start below: no answer ever comes, so the only lines are the reloads'.
+  server.inject(testing::fault::delayed(10s).on_path("/v1/health/node").persistent());
+  const auto file = dir.write("checks.json", many_checks(1));
+  agent_process p({"--config", file, "--no-publish"}, timed_env());
+  CHECK(p.next_err() == "start: 1 check, not publishing");
+  REQUIRE(server.wait_for_open_connections(1, 10s));
+  dir.write("checks.json", many_checks(20000));
+  p.signal(SIGHUP);
+  REQUIRE(server.wait_for_open_connections(2, 10s));  // the reload is starting db-2's checks
+  SECTION("a SIGHUP meanwhile reloads once more") {
+    p.signal(SIGHUP);
+    CHECK(p.next_err() == "reload: 19999 added, 0 changed, 0 removed, 1 unchanged");
+    CHECK(p.next_err() == "reload: 0 added, 0 changed, 0 removed, 20000 unchanged");
+    CHECK(p.signal_and_wait(SIGTERM).first == 0);
+    CHECK(p.all_stderr().empty());
+  }
+  SECTION("SIGTERM ends the reload before its last check, then exits 0") {
+    const auto [st, took] = p.signal_and_wait(SIGTERM);
+    CHECK(st == 0);
+    CHECK(p.all_stderr().empty());  // no "reload:" line
+    WARN("exit took " << took.count() << " ms");
+  }
+}
+
 TEST_CASE_METHOD(agent_fixture, "SIGTERM and SIGINT exit 0 within 100 ms with blocking requests in flight") {
   const auto file = dir.write("two.json", R"({"checks": [{"id": "a", "alias_node": "db-1"}, {"id": "b", "alias_node": "db-2"}]})");
   for (const int sig : {SIGTERM, SIGINT}) {
@@ -376,12 +410,7 @@ TEST_CASE_METHOD(agent_fixture, "SIGTERM during the start of 20,000 checks ends 
   // No answer ever comes, so no status line is written (20,000 of them would fill the stderr pipe this test reads
   // only at the end); starting the checks takes half a second or more, during which the signal lands.
   server.inject(testing::fault::delayed(10s).on_path("/v1/health/node").persistent());
-  std::string checks;
-  for (int i = 0; i < 20000; ++i)
-    checks += std::string(i ? "," : "") + R"({"id": "c)" + std::to_string(i) + R"(", "alias_node": "db-)" +
-              std::to_string(1 + i % 2) + "\"}";
-  agent_process p({"--config", dir.write("many.json", R"({"checks": [)" + checks + "]}"), "--no-publish"},
-                  timed_env());
+  agent_process p({"--config", dir.write("many.json", many_checks(20000)), "--no-publish"}, timed_env());
   REQUIRE(server.wait_for_open_connections(2, 10s));  // both nodes queried: the first checks run, others may not
   const auto [st, took] = p.signal_and_wait(SIGTERM);
   CHECK(st == 0);
