@@ -113,6 +113,11 @@ bool node_watch::settled(std::span<const health_check> rows) const {
   return !needs_catalog(rows);
 }
 
+bool node_watch::settled() const {
+  const auto previous = snapshot();
+  return previous->checks && previous->failures == 0 && !needs_catalog(*previous->checks);
+}
+
 asio::awaitable<std::optional<catalog_node>> node_watch::lookup_catalog() {
   asio::steady_timer pause(co_await asio::this_coro::executor);
   // Its own parser: the look-ups of a group's nodes run concurrently.
