@@ -92,6 +92,7 @@ class node_watch final {
 
   asio::awaitable<std::optional<catalog_node>> lookup_catalog();
   bool needs_catalog(std::span<const health_check> checks) const;
+  bool needs_catalog_locked(std::span<const health_check> checks) const;  // mutex_ held
   void publish(std::uint64_t loop, node_snapshot next);
 
   const std::shared_ptr<remote_hub_impl> hub_;
