@@ -99,7 +99,7 @@ transfer::~transfer() {
   curl_slist_free_all(connect_to_);
 }
 
-std::error_code transfer::setup(const request& req) {
+std::error_code transfer::setup(request& req) {
   if (req.url.empty() || !clean(req.url) || !clean(req.tls.server_name) || req.timeout.count() < 0 ||
       !is_token(req.method))
     return errc::invalid_argument;
@@ -137,6 +137,8 @@ std::error_code transfer::setup(const request& req) {
   easy_ = curl_easy_init();
   if (!easy_) return make_curl_error(CURLE_OUT_OF_MEMORY);
   max_body_ = req.max_body;
+  response_.body = std::move(req.response_buffer);
+  response_.body.clear();
 
   options o(easy_);
   o.set(CURLOPT_PRIVATE, static_cast<void*>(this))

@@ -141,7 +141,12 @@ asio::awaitable<call_outcome> consul_api::health_get(std::string url, const std:
     slot.hold(blocking_slots_);
   }
   http::response resp;
-  auto outcome = co_await get(make_request(std::move(url), token, timeout_for(index)), token, resp);
+  auto req = make_request(std::move(url), token, timeout_for(index));
+  if (keep_body) {
+    out.spare.clear();  // only its memory is wanted
+    req.response_buffer = std::move(out.spare);
+  }
+  auto outcome = co_await get(std::move(req), token, resp);
   if (outcome.ec) co_return outcome;
 
   consul::response_meta meta;
@@ -149,11 +154,16 @@ asio::awaitable<call_outcome> consul_api::health_get(std::string url, const std:
   if (const auto ec = consul::parse_response_meta_from(resp.headers, meta, &bad_header))
     co_return call_outcome{ec, "Invalid " + std::string(bad_header) + " header"};
   out.same_body = keep_body && !out.body.empty() && resp.body == out.body;
-  if (!out.same_body) {
+  if (out.same_body) {
+    out.spare = std::move(resp.body);
+  } else {
     out.body.clear();  // `checks` are about to change: until they parse, no body matches them
     if (const auto ec = parser.parse_health_node(resp.body, out.checks))
       co_return call_outcome{ec, redact("Invalid response body: " + parser.last_error(), token)};
-    if (keep_body) out.body = std::move(resp.body);
+    if (keep_body) {
+      out.spare = std::move(out.body);
+      out.body = std::move(resp.body);
+    }
   }
   out.index = meta.index;
   co_return call_outcome{};

@@ -46,6 +46,7 @@ struct health_answer {
   /// answer parsed whatever it is.
   std::string body;
   bool same_body = false;
+  std::string spare;  ///< health_state_any only: a spent body, the next answer's receive buffer
 };
 
 class consul_api {

@@ -114,6 +114,19 @@ TEST_CASE("a long query reaches the server as written, and one curl refuses is s
   CHECK(server.stats().requests == requests);
 }
 
+TEST_CASE("a response buffer handed in becomes the body's storage, its old contents dropped") {
+  test::loopback_server server;
+  test::io_thread io;
+  http::client client(io.io.get_executor());
+
+  auto req = to(server.url("/big/3000"));
+  req.response_buffer.assign(1 << 20, 'y');
+  const auto out = get(client, req);
+  REQUIRE_FALSE(out.ec);
+  CHECK(out.response.body == std::string(3000, 'x'));
+  CHECK(out.response.body.capacity() >= (1u << 20));  // the same memory: no fresh pages for a large answer
+}
+
 TEST_CASE("schemes other than http and https are refused") {
   test::io_thread io;
   http::client client(io.io.get_executor());
