@@ -222,9 +222,12 @@ std::size_t transfer::on_body(char* data, std::size_t size, std::size_t n, void*
     // One allocation for the whole body when its length is announced (a group answer is megabytes): no
     // doubling and re-faulting of pages chunk by chunk. A lying length costs nothing: append still grows.
     curl_off_t announced = -1;
+    // With an eighth to spare when it must grow: a response_buffer handed back is then reused by the next answers
+    // even when they are a few bytes longer (a group answer grows with each check that turns critical).
     if (curl_easy_getinfo(t.easy_, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &announced) == CURLE_OK && announced > 0 &&
-        static_cast<std::uintmax_t>(announced) <= t.max_body_)
-      t.response_.body.reserve(static_cast<std::size_t>(announced));
+        static_cast<std::uintmax_t>(announced) <= t.max_body_ &&
+        static_cast<std::size_t>(announced) > t.response_.body.capacity())
+      t.response_.body.reserve(static_cast<std::size_t>(announced) + static_cast<std::size_t>(announced) / 8);
   }
   t.response_.body.append(data, bytes);
   return bytes;
