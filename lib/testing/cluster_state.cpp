@@ -370,19 +370,15 @@ void cluster_state::append_health_state_json(std::string& out, std::string_view 
                                              const filter_expr* filter) const {
   // A filter that only names nodes (a client's group query) is answered from the node index: the same rows in the
   // same order as testing every row, at the cost of the nodes named rather than of the whole datacenter.
-  std::vector<std::map<std::string, node_row>::const_iterator> entries;
+  // The names come in nodes_' order (lower-cased), so the rows do too, as the scan of every row below would answer.
+  std::vector<const node_row*> named;
   const auto* names = filter != nullptr ? filter->equality_values("Node") : nullptr;
   if (names != nullptr) {
-    entries.reserve(names->size());
+    named.reserve(names->size());
     for (const auto& name : *names) {
-      if (const auto it = by_exact_name_.find(name); it != by_exact_name_.end()) entries.push_back(it->second);
+      if (const auto it = by_exact_name_.find(name); it != by_exact_name_.end()) named.push_back(&it->second->second);
     }
-    // In nodes_' order, as the scan of every row below would answer.
-    std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) { return a->first < b->first; });
   }
-  std::vector<const node_row*> named;
-  named.reserve(entries.size());
-  for (const auto& e : entries) named.push_back(&e->second);
   out += '[';
   bool first = true;
   if (names != nullptr && state == "any") {
