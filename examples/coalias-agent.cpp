@@ -6,14 +6,11 @@
 //
 // Argument parsing, event lines and the running set live in agent_cli/; this file is main and the life cycle.
 #include "agent_cli/run.hpp"
-
-#include <asio/co_spawn.hpp>
-#include <asio/io_context.hpp>
-#include <asio/signal_set.hpp>
+#include "cli_common/program.hpp"
 
 #include <csignal>
 #include <cstdio>
-#include <exception>
+#include <string>
 
 namespace cli = coalias::agent_cli;
 
@@ -23,41 +20,16 @@ int main(int argc, char** argv) {
   auto parsed = cli::parse_options(args, coalias::process_environment());
   if (const auto* err = std::get_if<cli::usage_error>(&parsed)) {
     log.write(cli::error_line(err->message));
-    return cli::ex_usage;
+    return coalias::cli::ex_usage;
   }
   const auto& opts = std::get<cli::options>(parsed);
   if (opts.mode == cli::mode::help) {
     std::fputs(cli::usage_text().data(), stdout);
     return 0;
   }
-  std::vector<coalias::check_definition> defs;
-  try {
-    defs = cli::load(opts.configs);
-  } catch (const coalias::config_error& e) {
-    log.write(cli::error_line(e.what()));
-    return cli::ex_usage;
-  }
-  for (const auto& w : opts.warnings) log.write(cli::error_line("warning: " + w));
 
-  int exit_code = cli::ex_software;
-  try {
-    asio::io_context io(1);
-    asio::signal_set signals(io, SIGINT, SIGTERM, SIGHUP);  // installed before any request goes out
-    asio::co_spawn(io, cli::run(opts, std::move(defs), signals, log), [&](std::exception_ptr e, int code) {
-      if (!e) {
-        exit_code = code;
-        return;
-      }
-      try {
-        std::rethrow_exception(e);
-      } catch (const std::exception& x) {  // messages of this library never contain the token
-        log.write(cli::error_line(std::string("error: ") + x.what()));
-      }
-    });
-    io.run();
-  } catch (const std::exception& x) {
-    log.write(cli::error_line(std::string("error: ") + x.what()));
-    return cli::ex_software;
-  }
-  return exit_code;
+  return coalias::cli::run_program(
+      {SIGINT, SIGTERM, SIGHUP},
+      [&](asio::signal_set& signals) { return cli::run(opts, signals, log); },
+      [&](const std::string& what) { log.write(cli::error_line("error: " + what)); });
 }

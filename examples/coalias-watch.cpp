@@ -5,22 +5,20 @@
 //   coalias-watch --demo
 //
 // Argument parsing, output lines and the demo live in watch_cli/; this file is main and the watch loop.
+#include "cli_common/program.hpp"
 #include "watch_cli/demo.hpp"
 #include "watch_cli/options.hpp"
 #include "watch_cli/output.hpp"
 
 #include <coalias/remote_hub.hpp>
 
-#include <asio/co_spawn.hpp>
 #include <asio/experimental/awaitable_operators.hpp>
-#include <asio/io_context.hpp>
 #include <asio/signal_set.hpp>
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
 
 #include <csignal>
 #include <cstdio>
-#include <exception>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -29,9 +27,6 @@
 namespace cli = coalias::watch_cli;
 
 namespace {
-
-constexpr int ex_usage = 64;     // sysexits.h EX_USAGE
-constexpr int ex_software = 70;  // sysexits.h EX_SOFTWARE: a failure that is not the user's
 
 void print_line(const std::string& line) {
   std::fputs(line.c_str(), stdout);
@@ -74,7 +69,7 @@ int main(int argc, char** argv) {
   auto parsed = cli::parse_options(args, coalias::process_environment());
   if (const auto* err = std::get_if<cli::usage_error>(&parsed)) {
     std::fprintf(stderr, "%s: %s\n", cli::program_name.data(), err->message.c_str());
-    return ex_usage;
+    return coalias::cli::ex_usage;
   }
   const auto& opts = std::get<cli::options>(parsed);
   if (opts.mode == cli::mode::help) {
@@ -83,26 +78,10 @@ int main(int argc, char** argv) {
   }
   for (const auto& w : opts.warnings) std::fprintf(stderr, "%s: warning: %s\n", cli::program_name.data(), w.c_str());
 
-  int exit_code = ex_software;
-  try {
-    asio::io_context io(1);
-    asio::signal_set stop(io, SIGINT, SIGTERM);  // installed before any request goes out
-    auto body = opts.mode == cli::mode::demo ? cli::run_demo(stop, stdout) : watch(opts, stop);
-    asio::co_spawn(io, std::move(body), [&](std::exception_ptr e, int code) {
-      if (!e) {
-        exit_code = code;
-        return;
-      }
-      try {
-        std::rethrow_exception(e);
-      } catch (const std::exception& x) {  // messages of this library never contain the token
-        std::fprintf(stderr, "%s: error: %s\n", cli::program_name.data(), x.what());
-      }
-    });
-    io.run();
-  } catch (const std::exception& x) {
-    std::fprintf(stderr, "%s: error: %s\n", cli::program_name.data(), x.what());
-    return ex_software;
-  }
-  return exit_code;
+  return coalias::cli::run_program(
+      {SIGINT, SIGTERM},
+      [&](asio::signal_set& stop) {
+        return opts.mode == cli::mode::demo ? cli::run_demo(stop, stdout) : watch(opts, stop);
+      },
+      [](const std::string& what) { std::fprintf(stderr, "%s: error: %s\n", cli::program_name.data(), what.c_str()); });
 }

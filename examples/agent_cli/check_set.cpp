@@ -103,14 +103,17 @@ asio::awaitable<reload_counts> check_set::apply(std::vector<check_definition> de
     it = running_.erase(it);
     ++n.removed;
   }
-  // The aliases first, so the publisher finds their checks in the local state; then what to register.
+  // The aliases first, so the publisher finds their checks in the local state; then what to register. The new
+  // checks' statuses are followed once all have started: each start wakes the status log, and a wake-up re-reads
+  // every followed check (20,000 new checks took 20 s to reload when each was followed as it started).
   std::vector<registration> regs;
+  std::vector<std::string> started;
   for (const auto& def : defs) {
     const auto& id = def.alias.check_id;
     const auto it = running_.find(id);
     if (it == running_.end()) {
       if (!co_await add(def, false)) continue;
-      statuses_.follow(id);
+      started.push_back(id);
       running_.emplace(id, def.alias.target);
       regs.push_back(registration{registration_of(def), false});
       ++n.added;
@@ -127,6 +130,7 @@ asio::awaitable<reload_counts> check_set::apply(std::vector<check_definition> de
     }
   }
   defs = {};
+  for (const auto& id : started) statuses_.follow(id);  // their first evaluations are read now: none is missed
   co_await publish(std::move(regs));
   ::malloc_trim(0);  // glibc keeps freed heap otherwise: a large configuration's parse would stay resident
   co_return n;

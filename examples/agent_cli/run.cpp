@@ -3,6 +3,8 @@
 #include "check_set.hpp"
 #include "observers.hpp"
 
+#include "cli_common/program.hpp"
+
 #include <coalias/agent_self.hpp>
 #include <coalias/health_endpoint.hpp>
 #include <coalias/prometheus_metrics.hpp>
@@ -36,11 +38,24 @@ void resolve(std::vector<check_definition>& defs, const std::string& agent_node)
     if (d.alias_node_is_agent) d.alias.target.node = agent_node;
 }
 
-// Waits for SIGINT or SIGTERM; SIGHUP before the checks run is ignored.
-asio::awaitable<void> until_stopped(asio::signal_set& signals) {
+// The signals that arrived while a step ran.
+struct signals_seen {
+  bool stop = false;    // SIGINT or SIGTERM
+  bool reload = false;  // SIGHUP
+};
+
+// Records signals until SIGINT or SIGTERM. Raced against a step with `||`, it still tells of a signal received
+// just as the step won: `||` waits for its loser to end, and a wait that completed before the cancellation
+// returns its signal.
+asio::awaitable<void> until_stopped(asio::signal_set& signals, signals_seen& seen) {
   for (;;) {
     const int sig = co_await signals.async_wait(asio::use_awaitable);
-    if (sig != SIGHUP) co_return;
+    if (sig == SIGHUP) {
+      seen.reload = true;
+      continue;
+    }
+    seen.stop = true;
+    co_return;
   }
 }
 
@@ -68,12 +83,18 @@ class supervisor {
 
   check_set& checks() noexcept { return checks_; }
 
-  // Follows signals until SIGINT or SIGTERM; each SIGHUP reloads.
-  asio::awaitable<void> serve(asio::signal_set& signals) {
+  // Follows signals until SIGINT or SIGTERM; each SIGHUP reloads (`reload_due`: one came during the start). A
+  // stop ends a long reload before its next check; SIGHUPs during a reload make one more after it.
+  asio::awaitable<void> serve(asio::signal_set& signals, bool reload_due) {
     for (;;) {
-      const int sig = co_await signals.async_wait(asio::use_awaitable);
-      if (sig != SIGHUP) co_return;
-      co_await reload();
+      if (!reload_due) {
+        const int sig = co_await signals.async_wait(asio::use_awaitable);  // not in a condition: g++ 12
+        if (sig != SIGHUP) co_return;
+      }
+      signals_seen seen;
+      co_await (reload() || until_stopped(signals, seen));
+      if (seen.stop) co_return;
+      reload_due = seen.reload;
     }
   }
 
@@ -113,17 +134,20 @@ std::vector<check_definition> load(const std::vector<std::filesystem::path>& con
   return defs;
 }
 
-asio::awaitable<int> run(const options& opts, std::vector<check_definition> defs, asio::signal_set& signals,
-                         event_log& log) {
+namespace {
+
+asio::awaitable<int> run_checks(const options& opts, std::vector<check_definition> defs, asio::signal_set& signals,
+                                event_log& log) {
   const auto ex = co_await asio::this_coro::executor;
   std::string agent_node;
   if (needs_agent_node(opts, defs)) {
-    auto asked = co_await (ask_agent(opts) || until_stopped(signals));
-    if (asked.index() == 1) co_return 0;  // stopped before the agent answered
+    signals_seen seen;  // a SIGHUP now changes nothing: the configuration has just been read
+    auto asked = co_await (ask_agent(opts) || until_stopped(signals, seen));
+    if (seen.stop) co_return 0;  // stopped before the agent answered
     auto& answer = std::get<0>(asked);
     if (!answer.error.empty()) {
       log.write(error_line(answer.error));
-      co_return ex_unavailable;
+      co_return cli::ex_unavailable;
     }
     agent_node = std::move(answer.node);
   }
@@ -158,7 +182,7 @@ asio::awaitable<int> run(const options& opts, std::vector<check_definition> defs
     if (!bind_error.empty()) {
       log.write(error_line("--listen: " + bind_error));
       co_await node.async_shutdown(asio::use_awaitable);  // nothing runs yet, but an agent is shut down first
-      co_return ex_unavailable;
+      co_return cli::ex_unavailable;
     }
     const auto where = endpoint->local_endpoint();
     log.write(listening_line(where.address().to_string(), where.port()));
@@ -172,12 +196,31 @@ asio::awaitable<int> run(const options& opts, std::vector<check_definition> defs
     publisher.emplace(ex, node.state(), opts.config, po);
   }
   supervisor sup(opts, node, publisher ? &*publisher : nullptr, log, agent_node);
-  (void)co_await sup.checks().apply(std::move(defs));
-  log.write(start_line(sup.checks().size(), opts));
-  co_await (sup.serve(signals) || sup.checks().statuses().run());
+  // A stop during a long start (10,000 checks take a few hundred milliseconds) ends it before the next check
+  // starts, so the exit stays prompt; the checks started so far are stopped below like any others.
+  signals_seen seen;
+  co_await (sup.checks().apply(std::move(defs)) || until_stopped(signals, seen));
+  if (!seen.stop) {
+    log.write(start_line(sup.checks().size(), opts));
+    co_await (sup.serve(signals, seen.reload) || sup.checks().statuses().run());
+  }
   if (endpoint) co_await endpoint->async_shutdown(asio::use_awaitable);
   co_await sup.checks().shutdown(opts.deregister_on_exit);
   co_return 0;
+}
+
+}  // namespace
+
+asio::awaitable<int> run(const options& opts, asio::signal_set& signals, event_log& log) {
+  std::vector<check_definition> defs;
+  try {
+    defs = load(opts.configs);
+  } catch (const config_error& e) {
+    log.write(error_line(e.what()));
+    co_return cli::ex_usage;
+  }
+  for (const auto& w : opts.warnings) log.write(error_line("warning: " + w));
+  co_return co_await run_checks(opts, std::move(defs), signals, log);
 }
 
 }  // namespace coalias::agent_cli

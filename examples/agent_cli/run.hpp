@@ -16,16 +16,13 @@
 
 namespace coalias::agent_cli {
 
-constexpr int ex_usage = 64;        // sysexits.h EX_USAGE: a usage or configuration error
-constexpr int ex_unavailable = 69;  // sysexits.h EX_UNAVAILABLE: the Consul agent cannot say who it is
-constexpr int ex_software = 70;     // sysexits.h EX_SOFTWARE: a failure that is not the user's
-
 /// Every --config, loaded together; at least one check. Throws `config_error`.
 std::vector<check_definition> load(const std::vector<std::filesystem::path>& configs);
 
-/// Runs `defs` until SIGINT or SIGTERM arrives on `signals` (which must hold those and SIGHUP); returns the exit
-/// status.
-asio::awaitable<int> run(const options& opts, std::vector<check_definition> defs, asio::signal_set& signals,
-                         event_log& log);
+/// Loads every --config, then runs the checks until SIGINT or SIGTERM arrives on `signals` (which must hold those
+/// and SIGHUP, installed before this starts: a stop signal while a large configuration loads is not lost). Returns
+/// the exit status: 0; `cli::ex_usage` for a configuration error (one line on `log`); `cli::ex_unavailable` when
+/// the agent cannot say who it is or --listen cannot bind.
+asio::awaitable<int> run(const options& opts, asio::signal_set& signals, event_log& log);
 
 }  // namespace coalias::agent_cli

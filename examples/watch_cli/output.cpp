@@ -1,38 +1,11 @@
 #include "output.hpp"
 
-#include <cstdint>
+#include "core/json_writer.hpp"
+
 #include <cstdio>
 
 namespace coalias::watch_cli {
 namespace {
-
-// Length of the valid UTF-8 sequence at s[i], or 0 if it is not one (overlongs, surrogates and > U+10FFFF refused).
-std::size_t utf8_length(std::string_view s, std::size_t i) {
-  const auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
-  const unsigned char c = b(i);
-  std::size_t n = 0;
-  unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
-  if (c < 0x80) return 1;
-  if (c >= 0xC2 && c <= 0xDF) n = 2;
-  else if (c == 0xE0) n = 3, lo = 0xA0;
-  else if (c == 0xED) n = 3, hi = 0x9F;
-  else if ((c >= 0xE1 && c <= 0xEC) || c == 0xEE || c == 0xEF) n = 3;
-  else if (c == 0xF0) n = 4, lo = 0x90;
-  else if (c >= 0xF1 && c <= 0xF3) n = 4;
-  else if (c == 0xF4) n = 4, hi = 0x8F;
-  else return 0;
-  if (i + n > s.size()) return 0;
-  if (b(i + 1) < lo || b(i + 1) > hi) return 0;
-  for (std::size_t k = 2; k < n; ++k)
-    if (b(i + k) < 0x80 || b(i + k) > 0xBF) return 0;
-  return n;
-}
-
-void append_hex_escape(std::string& out, const char* fmt, unsigned value) {
-  char buf[8];
-  std::snprintf(buf, sizeof buf, fmt, value);
-  out += buf;
-}
 
 // Plain output: control characters escaped so one change stays one line; everything else as is.
 std::string printable(std::string_view text) {
@@ -45,49 +18,19 @@ std::string printable(std::string_view text) {
       case '\r': out += "\\r"; break;
       case '\t': out += "\\t"; break;
       default:
-        if (c < 0x20 || c == 0x7f) append_hex_escape(out, "\\x%02x", c);
-        else out += ch;
+        if (c < 0x20 || c == 0x7f) {
+          char hex[5];
+          std::snprintf(hex, sizeof hex, "\\x%02x", c);
+          out += hex;
+        } else {
+          out += ch;
+        }
     }
   }
   return out;
 }
 
 }  // namespace
-
-std::string json_quote(std::string_view text) {
-  std::string out;
-  out.reserve(text.size() + 2);
-  out += '"';
-  for (std::size_t i = 0; i < text.size();) {
-    const char ch = text[i];
-    const auto c = static_cast<unsigned char>(ch);
-    if (c >= 0x80) {
-      if (const auto n = utf8_length(text, i)) {
-        out.append(text.substr(i, n));
-        i += n;
-      } else {
-        out += "\xEF\xBF\xBD";  // U+FFFD for one invalid byte
-        ++i;
-      }
-      continue;
-    }
-    switch (ch) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) append_hex_escape(out, "\\u%04x", c);
-        else out += ch;
-    }
-    ++i;
-  }
-  out += '"';
-  return out;
-}
 
 std::string plain_line(const remote_evaluation& ev) {
   std::string out(to_string(ev.result.status));
@@ -102,13 +45,13 @@ std::string plain_line(const remote_evaluation& ev) {
 
 std::string json_line(const alias_target& target, const remote_evaluation& ev) {
   std::string out = "{\"node\":";
-  out += json_quote(target.node);
+  detail::append_json_string(out, target.node);
   out += ",\"service\":";
-  out += json_quote(target.service_id);
+  detail::append_json_string(out, target.service_id);
   out += ",\"status\":";
-  out += json_quote(to_string(ev.result.status));
+  detail::append_json_string(out, to_string(ev.result.status));
   out += ",\"output\":";
-  out += json_quote(ev.result.output);
+  detail::append_json_string(out, ev.result.output);
   out += ",\"index\":";
   out += std::to_string(ev.index);
   out += '}';

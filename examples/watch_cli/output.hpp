@@ -7,8 +7,8 @@
 //
 // JSON (--json): one object per line, keys in this order:
 //   {"node":"db-1","service":"pg-1","status":"critical","output":"...","index":42}
-// `service` is "" for a node alias. Strings are escaped per RFC 8259 (\" \\ \b \f \n \r \t, other controls as
-// \u00XX); bytes that are not valid UTF-8 become U+FFFD, so every line is valid JSON.
+// `service` is "" for a node alias. Strings are escaped as Go's encoding/json (and so Consul) escapes them, by the
+// library's one JSON writer: bytes that are not valid UTF-8 become \ufffd, so every line is valid JSON.
 //
 // Thread safety: pure; any thread.
 #pragma once
@@ -17,12 +17,8 @@
 #include <coalias/remote_hub.hpp>
 
 #include <string>
-#include <string_view>
 
 namespace coalias::watch_cli {
-
-/// `text` as a JSON string literal, quotes included.
-std::string json_quote(std::string_view text);
 
 /// One line without its newline.
 std::string plain_line(const remote_evaluation& ev);

@@ -151,6 +151,8 @@ class local_state {
   [[nodiscard]] watch watch_check(std::string_view check_id, wake_channel& ch);
   /// As `watch_service`, calling `t.wake()` (for coalias's alias tasks).
   [[nodiscard]] watch watch_service(std::string_view service_id, detail::wake_target& t);
+  /// As `watch_check`, calling `t.wake()` (for coalias's publish tasks).
+  [[nodiscard]] watch watch_check(std::string_view check_id, detail::wake_target& t);
 
   /// Fault injection: while set, changes wake no service watcher, as if every edge were missed. Aliases must
   /// still converge through their refresh period. Tests only.
@@ -171,6 +173,7 @@ class local_state {
   check_slot* pinned_slot(check_pin& pin, std::string_view check_id);
   service_entry& entry_for(std::string_view service_id);
   watch add_service_watcher(std::string_view service_id, watcher w);
+  watch add_check_watcher(std::string_view check_id, watcher w);
   void erase_if_unused(std::string_view service_id);
   void link(check_slot& slot);
   void unlink(check_slot& slot);

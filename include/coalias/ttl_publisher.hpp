@@ -20,8 +20,8 @@
 // copied; `publish_options::observer` must outlive the publisher.
 //
 // Thread safety: every member function may be called from any thread, concurrently. Handlers run on their
-// associated executor, the publisher's executor by default, and never inside the initiating call. Each check's
-// task runs on its own strand; observer hooks are called there.
+// associated executor, the publisher's executor by default, and never inside the initiating call. The checks'
+// tasks run on one strand of the publisher; observer hooks are called there, one at a time.
 #pragma once
 
 #include <coalias/detail/asio_config.hpp>  // first: configures Asio (see the header)

@@ -224,14 +224,21 @@ class file_parser {
   std::set<std::string, std::less<>> ids_;
 };
 
+// At most max_file_bytes, whatever the path is: a FIFO or a device such as /dev/zero has no size to check first.
 std::string read_file(const std::filesystem::path& path) {
+  const auto too_large = [&] { return config_error(path.string() + ": larger than 16 MiB, not a check-definition file"); };
   std::error_code ec;
   const auto size = std::filesystem::file_size(path, ec);
-  if (!ec && size > max_file_bytes)
-    throw config_error(path.string() + ": larger than 16 MiB, not a check-definition file");
+  if (!ec && size > max_file_bytes) throw too_large();
   std::ifstream in(path, std::ios::binary);
   if (!in) throw config_error(path.string() + ": cannot be read");
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string text;
+  if (!ec) text.reserve(size);
+  char chunk[16384];
+  while (in.read(chunk, sizeof chunk) || in.gcount() > 0) {
+    text.append(chunk, static_cast<std::size_t>(in.gcount()));
+    if (text.size() > max_file_bytes) throw too_large();
+  }
   if (in.bad()) throw config_error(path.string() + ": cannot be read");
   return text;
 }

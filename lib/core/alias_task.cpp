@@ -4,6 +4,7 @@
 
 #include <exception>
 #include <string>
+#include <utility>
 
 namespace coalias::detail {
 
@@ -30,9 +31,17 @@ void alias_task::request_stop() {
   // Posted, never run inline: the caller may hold locks.
   asio::post(strand(), [self = shared_from_this()] {
     if (self->phase_ != phase::running) return;  // not begun (launch will see the stop) or already ended
-    self->end();
-    self->finish();
+    self->stop_running();
   });
+}
+
+void alias_task::stop_running() noexcept {
+  end();
+  if (std::exchange(end_deferred_, false)) {
+    phase_ = phase::ending;  // no longer running; finish() comes with resume_end()
+    return;
+  }
+  finish();
 }
 
 void alias_task::launch() {
@@ -85,8 +94,7 @@ void alias_task::fail(std::exception_ptr e) noexcept {
     publish({status::critical, "Alias check stopped: " + what});
   } catch (...) {  // nothing better to do than end
   }
-  end();
-  finish();
+  stop_running();
 }
 
 void alias_task::finish() noexcept {

@@ -68,6 +68,14 @@ class alias_task : public std::enable_shared_from_this<alias_task>, public wake_
   virtual void evaluate() = 0;
   virtual void end() noexcept = 0;
 
+  /// From `end`: an operation that `end` cancelled has yet to complete (a request in flight). The task then
+  /// ends, and its waiters hear, only at `resume_end`, which the operation's handler calls on the strand.
+  void defer_end() noexcept { end_deferred_ = true; }
+  /// Ends a task whose `end` deferred; a no-op otherwise. Strand only.
+  void resume_end() noexcept {
+    if (phase_ == phase::ending) finish();
+  }
+
   /// Writes the alias's own check (a no-op when nothing changed). Only from `evaluate`.
   void publish(const check_result& result);
   /// The own check's slot, for writes that bypass `publish` (local aliases). Only from `evaluate`.
@@ -82,7 +90,7 @@ class alias_task : public std::enable_shared_from_this<alias_task>, public wake_
   bool refreshing_ = false;      // strand only: in the lane's refresh wheel (local aliases)
 
  private:
-  enum class phase : unsigned char { waiting, running, ended };
+  enum class phase : unsigned char { waiting, running, ending, ended };
 
   struct waiter {
     virtual ~waiter() = default;
@@ -97,6 +105,8 @@ class alias_task : public std::enable_shared_from_this<alias_task>, public wake_
   };
 
   void launch();
+  /// `end`, then `finish` unless `end` deferred it.
+  void stop_running() noexcept;
   /// A task that dies of anything but a stop must not leave a stale status behind.
   void fail(std::exception_ptr e) noexcept;
   void finish() noexcept;
@@ -108,6 +118,7 @@ class alias_task : public std::enable_shared_from_this<alias_task>, public wake_
   std::atomic<bool> queued_{false};
   std::atomic<bool> stop_posted_{false};
   phase phase_ = phase::waiting;  // strand only
+  bool end_deferred_ = false;     // strand only
 };
 
 /// Makes the task for a local alias (an empty `def.target.node`), on `lane`.

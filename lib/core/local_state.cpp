@@ -269,11 +269,19 @@ local_state::watch local_state::add_service_watcher(std::string_view service_id,
 }
 
 local_state::watch local_state::watch_check(std::string_view check_id, wake_channel& ch) {
+  return add_check_watcher(check_id, reinterpret_cast<watcher>(&ch));
+}
+
+local_state::watch local_state::watch_check(std::string_view check_id, detail::wake_target& t) {
+  return add_check_watcher(check_id, reinterpret_cast<watcher>(&t) | 1);
+}
+
+local_state::watch local_state::add_check_watcher(std::string_view check_id, watcher w) {
   std::lock_guard lock(mutex_);
   auto it = check_watchers_.find(check_id);
   if (it == check_watchers_.end()) it = check_watchers_.try_emplace(std::string(check_id)).first;
   auto& list = it->second;
-  return watch(this, &list, list.insert(list.end(), reinterpret_cast<watcher>(&ch)), &it->first, true);
+  return watch(this, &list, list.insert(list.end(), w), &it->first, true);
 }
 
 local_state::watch::watch(watch&& other) noexcept

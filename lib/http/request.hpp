@@ -38,6 +38,9 @@ struct request {
   /// Sent with every method but GET and HEAD, always with a Content-Length (0 when empty), and with
   /// `Content-Type: application/json` when not empty unless `headers` name a Content-Type.
   std::string body;
+  /// Storage for the response body, its contents dropped: a caller that reads answers of megabytes one after
+  /// another hands back a spent body here, and the next one fills memory already mapped instead of fresh pages.
+  std::string response_buffer;
 
   request() = default;
 };

@@ -21,7 +21,8 @@ class transfer {
   transfer& operator=(const transfer&) = delete;
 
   /// Applies the request to a fresh easy handle. A non-empty error means the request was refused.
-  std::error_code setup(const request& req);
+  /// Takes `req.response_buffer`.
+  std::error_code setup(request& req);
 
   CURL* easy() const noexcept { return easy_; }
   std::uint64_t id() const noexcept { return id_; }

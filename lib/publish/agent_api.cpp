@@ -7,9 +7,6 @@
 
 #include <coalias/duration.hpp>
 
-#include <asio/experimental/as_tuple.hpp>
-#include <asio/use_awaitable.hpp>
-
 #include <algorithm>
 #include <cstdio>
 
@@ -30,11 +27,7 @@ agent_api::agent_api(const asio::any_io_executor& ex, consul_config config)
         http::client_options o;
         o.max_connections_per_host = config_.max_connections;
         return o;
-      }()),
-      slots_(ex, std::max<std::size_t>(config_.max_connections, 1)) {
-  for (std::size_t i = 0; i < std::max<std::size_t>(config_.max_connections, 1); ++i)
-    (void)slots_.try_send(std::error_code{});
-}
+      }()) {}
 
 std::string agent_api::check_path(std::string_view action, std::string_view check_id) {
   std::string path = "/v1/agent/check/" + std::string(action);
@@ -77,7 +70,8 @@ http::request agent_api::make_request(std::string path, std::string body, std::c
   return req;
 }
 
-put_outcome agent_api::outcome_of(std::error_code ec, http::response resp, const std::string& token) {
+put_outcome agent_api::outcome(std::error_code ec, http::response resp) const {
+  const std::string& token = config_.token;
   put_outcome o;
   o.status = resp.status;
   if (ec) {
@@ -94,26 +88,6 @@ put_outcome agent_api::outcome_of(std::error_code ec, http::response resp, const
         token);
   }
   return o;
-}
-
-asio::awaitable<put_outcome> agent_api::put(std::string path, std::string body, std::chrono::milliseconds timeout) {
-  co_await slots_.async_receive(asio::use_awaitable);  // cancellable: nothing is held until it completes
-  struct give_back {
-    remote::token_channel& slots;
-    ~give_back() { (void)slots.try_send(std::error_code{}); }
-  } slot{slots_};
-  auto req = make_request(std::move(path), std::move(body), timeout);
-  auto [ec, resp] = co_await client_.async_request(std::move(req), asio::experimental::as_tuple(asio::use_awaitable));
-  if (ec == asio::error::operation_aborted) throw std::system_error(ec);  // a stop ends the task
-  co_return outcome_of(ec, std::move(resp), config_.token);
-}
-
-void agent_api::async_put(std::string path, std::string body, std::chrono::milliseconds timeout,
-                          std::function<void(put_outcome)> done) {
-  client_.async_request(make_request(std::move(path), std::move(body), timeout),
-                        [token = config_.token, done = std::move(done)](std::error_code ec, http::response resp) {
-                          done(outcome_of(ec, std::move(resp), token));
-                        });
 }
 
 bool is_not_ttl(const put_outcome& o) {

@@ -1,7 +1,7 @@
 // The agent's check endpoints a ttl_publisher calls, over the curl transport: request bodies, URLs and outcomes.
 // Private to the library.
 //
-// Thread safety: `put` and `async_put` may be called from any thread; the client serialises on its strand.
+// Thread safety: `async_put` may be called from any thread; the client serialises on its strand.
 #pragma once
 
 #include "http/client.hpp"
@@ -11,10 +11,9 @@
 #include <coalias/status.hpp>
 #include <coalias/ttl_publisher.hpp>
 
-#include <asio/awaitable.hpp>
-
+#include <algorithm>
 #include <chrono>
-#include <functional>
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -33,14 +32,17 @@ class agent_api {
  public:
   agent_api(const asio::any_io_executor& ex, consul_config config);
 
-  /// A PUT of `body` to `path` (from "/v1/..."), bounded by `timeout`. At most `max_connections` run at once:
-  /// the others wait (untimed, cancellable) for a slot, so a thousand checks flipping together never spend
-  /// their timeout queueing inside curl. Throws only on cancellation.
-  asio::awaitable<put_outcome> put(std::string path, std::string body, std::chrono::milliseconds timeout);
-  /// The same with a callback, run on the client's executor (deregistration at stop, outside any task). An
-  /// aborted transfer (the api destroyed) completes with status 0.
-  void async_put(std::string path, std::string body, std::chrono::milliseconds timeout,
-                 std::function<void(put_outcome)> done);
+  /// Starts a PUT of `body` to `path` (from "/v1/..."), bounded by `timeout`. `handler` is
+  /// `void(std::error_code, http::response)`, as http::client::async_request (its associated executor and
+  /// cancellation slot apply); `outcome` reads what it got.
+  template <class Handler>
+  void async_put(std::string path, std::string body, std::chrono::milliseconds timeout, Handler&& handler) {
+    client_.async_request(make_request(std::move(path), std::move(body), timeout), std::forward<Handler>(handler));
+  }
+  /// How a PUT ended; an aborted one (cancelled, or the api destroyed) is a transport failure, status 0.
+  put_outcome outcome(std::error_code ec, http::response resp) const;
+  /// How many requests may run at once: one per connection to the agent.
+  std::size_t max_connections() const noexcept { return std::max<std::size_t>(config_.max_connections, 1); }
 
   static std::string register_path() { return "/v1/agent/check/register"; }
   /// `prefix` + the ID as one percent-encoded path segment ("update/", "deregister/").
@@ -52,11 +54,9 @@ class agent_api {
 
  private:
   http::request make_request(std::string path, std::string body, std::chrono::milliseconds timeout) const;
-  static put_outcome outcome_of(std::error_code ec, http::response resp, const std::string& token);
 
   const consul_config config_;
   http::client client_;
-  remote::token_channel slots_;  // one token per connection to the agent
 };
 
 /// True for Consul's answer to an update of a check that has no TTL: the ID belongs to another check.

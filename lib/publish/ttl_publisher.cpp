@@ -1,5 +1,6 @@
 #include <coalias/ttl_publisher.hpp>
 
+#include "core/structured_task.hpp"  // when_all_ended
 #include "publish/publish_task.hpp"
 
 #include <coalias/error.hpp>
@@ -23,10 +24,7 @@ class publisher_core : public std::enable_shared_from_this<publisher_core> {
   using completion_ptr = ttl_publisher::completion_ptr;
 
   publisher_core(const asio::any_io_executor& ex, local_state& state, consul_config config, publish_options options)
-      : executor_(ex),
-        state_(state),
-        options_(std::move(options)),
-        api_(std::make_shared<publish::agent_api>(ex, std::move(config))) {}
+      : executor_(ex), lane_(std::make_shared<publish::publish_lane>(ex, state, std::move(config), std::move(options))) {}
 
   const asio::any_io_executor& executor() const noexcept { return executor_; }
 
@@ -40,8 +38,7 @@ class publisher_core : public std::enable_shared_from_this<publisher_core> {
         auto& slot = tasks_[check.check_id];
         old = slot.task;
         // A replacement carries the old task's last published status; a fresh add after a remove does not.
-        slot.task = std::make_shared<publish_task>(executor_, state_, api_, std::move(check), options_,
-                                                   replace ? old : nullptr);
+        slot.task = std::make_shared<publish_task>(lane_, std::move(check), replace ? old : nullptr);
         slot.removing = false;
         slot.task->start(old);
         if (old) ++in_flight_;
@@ -147,13 +144,17 @@ class publisher_core : public std::enable_shared_from_this<publisher_core> {
   template <class F>
   void deregister(const std::shared_ptr<publish_task>& task, F then) {
     if (task->stats().state == publish_stats::phase::given_up) return then();
-    api_->async_put(publish::agent_api::check_path("deregister/", task->check_id()), "", options_.deregister_timeout,
-                    [observer = options_.observer, id = task->check_id(),
-                     then = std::make_shared<F>(std::move(then))](publish::put_outcome out) {  // std::function copies
-                      if (observer && out.ok) observer->on_deregistered(id);
-                      if (observer && !out.ok) observer->on_publish_failed(id, "deregistration failed: " + out.reason);
-                      (*then)();
-                    });
+    lane_->api().async_put(publish::agent_api::check_path("deregister/", task->check_id()), "",
+                           lane_->options().deregister_timeout,
+                           [lane = lane_, id = task->check_id(), then = std::move(then)](
+                               std::error_code ec, http::response resp) mutable {
+                             const auto out = lane->api().outcome(ec, std::move(resp));
+                             if (auto* observer = lane->options().observer) {
+                               if (out.ok) observer->on_deregistered(id);
+                               else observer->on_publish_failed(id, "deregistration failed: " + out.reason);
+                             }
+                             then();
+                           });
   }
 
   // Ends one operation; `shutdown_done`, when given, completes once no operation is left.
@@ -168,9 +169,7 @@ class publisher_core : public std::enable_shared_from_this<publisher_core> {
   }
 
   const asio::any_io_executor executor_;
-  local_state& state_;
-  const publish_options options_;
-  const std::shared_ptr<publish::agent_api> api_;  // shared with the tasks
+  const std::shared_ptr<publish::publish_lane> lane_;  // shared with the tasks
   mutable std::mutex mutex_;
   std::map<std::string, slot, std::less<>> tasks_;
   std::size_t in_flight_ = 0;

@@ -123,33 +123,48 @@ asio::awaitable<call_outcome> consul_api::health_node(const std::string& node, c
   if (const auto bad = consul::append_path_segment(url, node))
     co_return call_outcome{bad, "Invalid node name"};
   url = consul::health_node_url(config_, node, index, config_.wait);  // named: g++ 12 and co_await temporaries
-  co_return co_await health_get(std::move(url), token, index, parser, out);
+  co_return co_await health_get(std::move(url), token, index, parser, out, false);
 }
 
 asio::awaitable<call_outcome> consul_api::health_state_any(const std::string& filter, const std::string& token,
                                                            std::uint64_t index, consul_json_parser& parser,
                                                            health_answer& out) {
   auto url = consul::health_state_url(config_, "any", filter, index, config_.wait);  // named, as above
-  co_return co_await health_get(std::move(url), token, index, parser, out);
+  co_return co_await health_get(std::move(url), token, index, parser, out, true);
 }
 
 asio::awaitable<call_outcome> consul_api::health_get(std::string url, const std::string& token, std::uint64_t index,
-                                                     consul_json_parser& parser, health_answer& out) {
+                                                     consul_json_parser& parser, health_answer& out, bool keep_body) {
   slot_guard slot;
   if (index > 0) {
     co_await blocking_slots_.async_receive(asio::use_awaitable);  // cancellable: nothing is held until it completes
     slot.hold(blocking_slots_);
   }
   http::response resp;
-  auto outcome = co_await get(make_request(std::move(url), token, timeout_for(index)), token, resp);
+  auto req = make_request(std::move(url), token, timeout_for(index));
+  if (keep_body) {
+    out.spare.clear();  // only its memory is wanted
+    req.response_buffer = std::move(out.spare);
+  }
+  auto outcome = co_await get(std::move(req), token, resp);
   if (outcome.ec) co_return outcome;
 
   consul::response_meta meta;
   std::string_view bad_header;
   if (const auto ec = consul::parse_response_meta_from(resp.headers, meta, &bad_header))
     co_return call_outcome{ec, "Invalid " + std::string(bad_header) + " header"};
-  if (const auto ec = parser.parse_health_node(resp.body, out.checks))
-    co_return call_outcome{ec, redact("Invalid response body: " + parser.last_error(), token)};
+  out.same_body = keep_body && !out.body.empty() && resp.body == out.body;
+  if (out.same_body) {
+    out.spare = std::move(resp.body);
+  } else {
+    out.body.clear();  // `checks` are about to change: until they parse, no body matches them
+    if (const auto ec = parser.parse_health_node(resp.body, out.checks))
+      co_return call_outcome{ec, redact("Invalid response body: " + parser.last_error(), token)};
+    if (keep_body) {
+      out.spare = std::move(out.body);
+      out.body = std::move(resp.body);
+    }
+  }
   out.index = meta.index;
   co_return call_outcome{};
 }

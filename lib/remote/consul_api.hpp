@@ -41,6 +41,12 @@ struct call_outcome {
 struct health_answer {
   std::vector<health_check> checks;
   std::uint64_t index = 0;  ///< X-Consul-Index; 0 if the header was absent
+  /// health_state_any only: the body `checks` were parsed from, and whether the last answer's body was the same,
+  /// byte for byte (then it was not parsed again: `checks` still hold its rows). Clear `body` to have the next
+  /// answer parsed whatever it is.
+  std::string body;
+  bool same_body = false;
+  std::string spare;  ///< health_state_any only: a spent body, the next answer's receive buffer
 };
 
 class consul_api {
@@ -55,7 +61,9 @@ class consul_api {
                                             consul_json_parser& parser, health_answer& out);
 
   /// GET /v1/health/state/any?filter=<filter>, blocking on `index` when it is positive: the checks of every node
-  /// the filter names, in one answer. Throws only on cancellation.
+  /// the filter names, in one answer. Such a query wakes on every check change in the datacenter, so most answers
+  /// repeat the last one but for the index: a body equal to `out.body` is not parsed (out.same_body). Throws only on
+  /// cancellation.
   asio::awaitable<call_outcome> health_state_any(const std::string& filter, const std::string& token,
                                                  std::uint64_t index, consul_json_parser& parser, health_answer& out);
 
@@ -76,8 +84,9 @@ class consul_api {
   http::request make_request(std::string url, const std::string& token, std::chrono::milliseconds timeout) const;
   asio::awaitable<call_outcome> get(http::request req, const std::string& token, http::response& out);
   // A health endpoint's answer (a JSON array of checks and X-Consul-Index), through a blocking slot if `index` > 0.
+  // `keep_body`: the body is kept in `out.body`, and one equal to the last is not parsed (see health_state_any).
   asio::awaitable<call_outcome> health_get(std::string url, const std::string& token, std::uint64_t index,
-                                           consul_json_parser& parser, health_answer& out);
+                                           consul_json_parser& parser, health_answer& out, bool keep_body);
 
   std::chrono::milliseconds timeout_for(std::uint64_t index) const;
 

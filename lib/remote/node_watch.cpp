@@ -88,9 +88,13 @@ void node_watch::publish(std::uint64_t loop, node_snapshot next) {
 }
 
 bool node_watch::needs_catalog(std::span<const health_check> checks) const {
+  std::lock_guard lock(mutex_);
+  return needs_catalog_locked(checks);
+}
+
+bool node_watch::needs_catalog_locked(std::span<const health_check> checks) const {
   // Only this node's checks say a service exists: an answer may hold rows of other nodes (a node ID in the path,
   // a proxy), and the aggregation skips those too. A linear scan: a node has a handful of rows and of services.
-  std::lock_guard lock(mutex_);
   for (const auto& wanted : wanted_services_) {
     const std::string& service = wanted.first;  // not a structured binding: clang 14 cannot capture those
     const bool shown = std::any_of(checks.begin(), checks.end(), [&](const health_check& c) {
@@ -111,6 +115,12 @@ bool node_watch::settled(std::span<const health_check> rows) const {
   if (!previous->checks || previous->failures != 0) return false;
   if (!std::equal(rows.begin(), rows.end(), previous->checks->begin(), previous->checks->end())) return false;
   return !needs_catalog(rows);
+}
+
+bool node_watch::settled() const {
+  // One lock, no snapshot copy: a group asks this of each of its thousands of nodes on every repeated answer.
+  std::lock_guard lock(mutex_);
+  return snapshot_->checks && snapshot_->failures == 0 && !needs_catalog_locked(*snapshot_->checks);
 }
 
 asio::awaitable<std::optional<catalog_node>> node_watch::lookup_catalog() {

@@ -60,6 +60,8 @@ class node_watch final {
   /// True when this node's rows of an answer (`rows`) would publish nothing and need no catalog look-up: the
   /// common case for the nodes of a group answer, decided without allocating. Any thread.
   bool settled(std::span<const health_check> rows) const;
+  /// settled() of the rows last published: an answer that repeats them needs nothing of this watch. Any thread.
+  bool settled() const;
 
   /// A good answer read by loop `loop`, `checks` being this node's rows: publishes it if it changes anything,
   /// asking the catalog first when an aliased service (or the node) has no checks. `by_name`: the rows came from a
@@ -90,6 +92,7 @@ class node_watch final {
 
   asio::awaitable<std::optional<catalog_node>> lookup_catalog();
   bool needs_catalog(std::span<const health_check> checks) const;
+  bool needs_catalog_locked(std::span<const health_check> checks) const;  // mutex_ held
   void publish(std::uint64_t loop, node_snapshot next);
 
   const std::shared_ptr<remote_hub_impl> hub_;

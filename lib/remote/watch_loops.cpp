@@ -183,6 +183,10 @@ asio::awaitable<void> group_loop::run() {
     failures = 0;
     advanced = answer.index > index;
     index = next_index(answer.index, index);
+    // The same rows as last time (a wake-up caused elsewhere in the datacenter): nothing to absorb unless a watch
+    // still needs something, such as a catalog look-up after every answer, or a recovery after a failure.
+    if (answer.same_body && std::all_of(watches_.begin(), watches_.end(), [](const auto& w) { return w->settled(); }))
+      continue;
     co_await absorb(answer);
   }
 }

@@ -134,8 +134,10 @@ std::uint64_t reported_index(const query_plan& plan, const cluster_state& state)
   }
 }
 
-http_response answer_query(const query_plan& plan, const cluster_state& state, const server_options& options) {
+http_response answer_query(const query_plan& plan, const cluster_state& state, const server_options& options,
+                           std::string buffer) {
   http_response r;
+  buffer.clear();
   const filter_expr* filter = plan.filter ? &*plan.filter : nullptr;
   switch (plan.ep) {
     case endpoint::health_node:
@@ -148,7 +150,8 @@ http_response answer_query(const query_plan& plan, const cluster_state& state, c
       r.body = state.health_service_json(plan.name, plan.passing_only, filter, options.datacenter);
       break;
     default:
-      r.body = state.health_state_json(plan.name, filter);
+      state.append_health_state_json(buffer, plan.name, filter);
+      r.body = std::move(buffer);
       break;
   }
   r.index = std::to_string(std::max<std::uint64_t>(reported_index(plan, state), 1));

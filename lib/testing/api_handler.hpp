@@ -48,7 +48,9 @@ std::variant<http_response, query_plan> prepare_query(const http_request& req, c
 /// min_index, and is woken once `state.watched_index(plan.watch)` passes min_index.
 std::uint64_t reported_index(const query_plan& plan, const cluster_state& state);
 
-/// The 200 answer for `plan`, with X-Consul-Index (0 rewritten to 1, as Consul does).
-http_response answer_query(const query_plan& plan, const cluster_state& state, const server_options& options);
+/// The 200 answer for `plan`, with X-Consul-Index (0 rewritten to 1, as Consul does). `buffer` (its contents
+/// dropped) may become the body, so that a connection reuses one buffer for answer after answer.
+http_response answer_query(const query_plan& plan, const cluster_state& state, const server_options& options,
+                           std::string buffer = {});
 
 }  // namespace coalias::testing::detail

@@ -82,6 +82,7 @@ cluster_state::node_row& cluster_state::ensure_node(std::string_view name, std::
   auto [it, inserted] = nodes_.try_emplace(ascii_lower(name));
   if (inserted) {
     it->second.info = node_info{std::string(name), derived_node_id(name), "127.0.0.1"};
+    by_exact_name_.emplace(it->second.info.name, it);
     it->second.create_index = it->second.modify_index = index;
     catalog_index_ = index;
     catalog_changed(it->second, index);
@@ -109,8 +110,9 @@ void cluster_state::all_services_changed(const node_row& node, std::uint64_t ind
   for (const auto& [id, s] : node.services) service_index_.insert_or_assign(s.svc.name, index);
 }
 
-void cluster_state::checks_changed(const node_row& node, std::string_view service_id, std::uint64_t index) {
+void cluster_state::checks_changed(node_row& node, std::string_view service_id, std::uint64_t index) {
   checks_index_ = index;
+  node.checks_index = index;
   node_checks_index_.insert_or_assign(ascii_lower(node.info.name), index);
   if (service_id.empty()) {
     all_services_changed(node, index);  // a node-level check is part of every instance on the node
@@ -123,8 +125,13 @@ void cluster_state::add_node(std::string name, std::string address, std::string 
   const std::uint64_t index = ++raft_;
   if (id.empty()) id = derived_node_id(name);
   node_row& row = ensure_node(name, index);
+  const auto entry = nodes_.find(ascii_lower(name));
   node_info wanted{std::move(name), std::move(id), std::move(address)};
   if (row.info.name != wanted.name || row.info.id != wanted.id || row.info.address != wanted.address) {
+    if (row.info.name != wanted.name) {
+      by_exact_name_.erase(row.info.name);
+      by_exact_name_.emplace(wanted.name, entry);
+    }
     row.info = std::move(wanted);
     row.modify_index = index;
     catalog_index_ = index;
@@ -140,6 +147,7 @@ bool cluster_state::remove_node(std::string_view name) {
   if (!it->second.checks.empty()) checks_changed(it->second, "", index);
   all_services_changed(it->second, index);
   catalog_changed(it->second, index);
+  by_exact_name_.erase(it->second.info.name);
   nodes_.erase(it);
   catalog_index_ = index;
   return true;
@@ -358,51 +366,51 @@ std::string cluster_state::health_node_json(std::string_view node, const filter_
   return out;
 }
 
-std::string cluster_state::health_state_json(std::string_view state, const filter_expr* filter) const {
+void cluster_state::append_health_state_json(std::string& out, std::string_view state,
+                                             const filter_expr* filter) const {
   // A filter that only names nodes (a client's group query) is answered from the node index: the same rows in the
   // same order as testing every row, at the cost of the nodes named rather than of the whole datacenter.
-  std::vector<const std::pair<const std::string, node_row>*> named;
+  // The names come in nodes_' order (lower-cased), so the rows do too, as the scan of every row below would answer.
+  std::vector<const node_row*> named;
   const auto* names = filter != nullptr ? filter->equality_values("Node") : nullptr;
   if (names != nullptr) {
     named.reserve(names->size());
     for (const auto& name : *names) {
-      const auto it = nodes_.find(ascii_lower(name));
-      if (it != nodes_.end() && it->second.info.name == name) named.push_back(&*it);  // bexpr's == is exact
+      if (const auto it = by_exact_name_.find(name); it != by_exact_name_.end()) named.push_back(&it->second->second);
     }
-    std::sort(named.begin(), named.end(), [](const auto* a, const auto* b) { return a->first < b->first; });
   }
-  std::string out = "[";
+  out += '[';
   bool first = true;
   if (names != nullptr && state == "any") {
     std::vector<const std::string*> parts;
     parts.reserve(named.size());
     std::size_t size = 2;
-    for (const auto* entry : named) {
-      const std::string& rows = any_rows_json(entry->first, entry->second);
+    for (const node_row* row : named) {
+      const std::string& rows = any_rows_json(*row);
       if (rows.empty()) continue;
       parts.push_back(&rows);
       size += rows.size() + 1;
     }
-    out.reserve(size);
+    out.reserve(out.size() + size);
     for (const auto* rows : parts) {
       if (!first) out += ',';
       first = false;
       out += *rows;
     }
     out += ']';
-    return out;
+    return;
   }
   if (names != nullptr) {
-    for (const auto* entry : named) {
-      for (const auto& [id, c] : entry->second.checks) {
+    for (const node_row* row : named) {
+      for (const auto& [id, c] : row->checks) {
         if (to_string(c.check.status) != state) continue;
         if (!first) out += ',';
         first = false;
-        append_check_json(out, entry->second, c);
+        append_check_json(out, *row, c);
       }
     }
     out += ']';
-    return out;
+    return;
   }
   for (const auto& [key, row] : nodes_) {
     for (const auto& [id, c] : row.checks) {
@@ -419,16 +427,13 @@ std::string cluster_state::health_state_json(std::string_view state, const filte
     }
   }
   out += ']';
-  return out;
 }
 
-const std::string& cluster_state::any_rows_json(const std::string& key, const node_row& row) const {
-  const auto checks = node_checks_index_.find(key);
-  const std::uint64_t checks_index = checks == node_checks_index_.end() ? 0 : checks->second;
-  auto& cached = rendered_[key];
-  if (cached.checks_index != checks_index || cached.create_index != row.create_index ||
+const std::string& cluster_state::any_rows_json(const node_row& row) const {
+  auto& cached = row.any_rows;
+  if (cached.checks_index != row.checks_index || cached.create_index != row.create_index ||
       cached.modify_index != row.modify_index || (cached.json.empty() && !row.checks.empty())) {
-    cached.checks_index = checks_index;
+    cached.checks_index = row.checks_index;
     cached.create_index = row.create_index;
     cached.modify_index = row.modify_index;
     cached.json.clear();

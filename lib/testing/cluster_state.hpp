@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 namespace coalias::testing::detail {
@@ -59,8 +60,9 @@ class cluster_state {
 
   /// The body of /v1/health/node/<node>: a JSON array sorted by CheckID; `[]` for an unknown node.
   std::string health_node_json(std::string_view node, const filter_expr* filter = nullptr) const;
-  /// The body of /v1/health/state/<state> (`any` or a status): every such check, sorted by node then CheckID.
-  std::string health_state_json(std::string_view state, const filter_expr* filter) const;
+  /// Appends the body of /v1/health/state/<state> (`any` or a status) to `out`: every such check, sorted by node
+  /// then CheckID.
+  void append_health_state_json(std::string& out, std::string_view state, const filter_expr* filter) const;
   /// The body of /v1/health/service/<name>: one {Node, Service, Checks} entry per instance, sorted by node then
   /// service ID; `passing_only` drops instances with any non-passing check.
   std::string health_service_json(std::string_view name, bool passing_only, const filter_expr* filter,
@@ -82,26 +84,6 @@ class cluster_state {
     std::uint64_t create_index = 0;
     std::uint64_t modify_index = 0;
   };
-  struct node_row {
-    node_info info;
-    std::map<std::string, service_row> services;  // by service ID
-    std::map<std::string, check_row> checks;      // by check ID: Consul answers sorted by CheckID
-    std::uint64_t create_index = 0;
-    std::uint64_t modify_index = 0;
-  };
-
-  node_row* find(std::string_view name_or_id);
-  const node_row* find(std::string_view name_or_id) const;
-  node_row& ensure_node(std::string_view name, std::uint64_t index);
-  void ensure_service(node_row& node, const std::string& id, const std::string& name, std::uint64_t index);
-  // Index bookkeeping for the finer watches: a node's checks (and every service on it, for a node-level check),
-  // a node's catalog entry, a service name.
-  void checks_changed(const node_row& node, std::string_view service_id, std::uint64_t index);
-  void catalog_changed(const node_row& node, std::uint64_t index);
-  void all_services_changed(const node_row& node, std::uint64_t index);
-  void append_check_json(std::string& out, const node_row& row, const check_row& c) const;
-  void append_node_json(std::string& out, const node_row& row, std::string_view datacenter) const;
-
   // The rows a node contributes to /v1/health/state/any, as JSON, and what they were rendered from: a group query
   // re-reads thousands of unchanged nodes on every check change in the datacenter, so the server copies these
   // instead of rendering each row again. Valid while the node's checks index and its own indexes are unchanged
@@ -110,10 +92,34 @@ class cluster_state {
     std::uint64_t checks_index = 0, create_index = 0, modify_index = 0;
     std::string json;  // rows separated by ',', no brackets
   };
-  const std::string& any_rows_json(const std::string& key, const node_row& row) const;
+  struct node_row {
+    node_info info;
+    std::map<std::string, service_row> services;  // by service ID
+    std::map<std::string, check_row> checks;      // by check ID: Consul answers sorted by CheckID
+    std::uint64_t create_index = 0;
+    std::uint64_t modify_index = 0;
+    std::uint64_t checks_index = 0;  // as node_checks_index_, for this row's lifetime
+    mutable rendered_rows any_rows;
+  };
+
+  node_row* find(std::string_view name_or_id);
+  const node_row* find(std::string_view name_or_id) const;
+  node_row& ensure_node(std::string_view name, std::uint64_t index);
+  void ensure_service(node_row& node, const std::string& id, const std::string& name, std::uint64_t index);
+  // Index bookkeeping for the finer watches: a node's checks (and every service on it, for a node-level check),
+  // a node's catalog entry, a service name.
+  void checks_changed(node_row& node, std::string_view service_id, std::uint64_t index);
+  void catalog_changed(const node_row& node, std::uint64_t index);
+  void all_services_changed(const node_row& node, std::uint64_t index);
+  void append_check_json(std::string& out, const node_row& row, const check_row& c) const;
+  void append_node_json(std::string& out, const node_row& row, std::string_view datacenter) const;
+
+  const std::string& any_rows_json(const node_row& row) const;
 
   std::map<std::string, node_row> nodes_;  // by lower-cased name
-  mutable std::map<std::string, rendered_rows, std::less<>> rendered_;  // by lower-cased name
+  // The same rows by their exact name: a group filter names thousands of nodes, each looked up per answer (bexpr's
+  // == is exact, so the exact spelling is the key).
+  std::unordered_map<std::string, std::map<std::string, node_row>::const_iterator> by_exact_name_;
   // Kept after a node or service is gone, so a query held on it still wakes when it comes back.
   std::map<std::string, std::uint64_t, std::less<>> node_checks_index_;   // by lower-cased node name
   std::map<std::string, std::uint64_t, std::less<>> node_catalog_index_;  // by lower-cased node name

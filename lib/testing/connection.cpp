@@ -89,8 +89,9 @@ asio::awaitable<void> lingering_close(consul_test_server::impl& server, connecti
 
 template <class Stream>
 asio::awaitable<bool> send(connection<Stream>& conn, const http_response& r, bool keep_alive) {
-  const std::string wire = serialize(r, !keep_alive);
-  const auto [ec, n] = co_await asio::async_write(conn.stream(), asio::buffer(wire), token);
+  const std::string head = serialize_head(r, !keep_alive);
+  const std::array<asio::const_buffer, 2> wire{asio::buffer(head), asio::buffer(r.body)};
+  const auto [ec, n] = co_await asio::async_write(conn.stream(), wire, token);
   co_return !ec && keep_alive;
 }
 
@@ -164,7 +165,8 @@ asio::awaitable<bool> handle(consul_test_server::impl& server, connection<Stream
       server.stats_.hold_ended();
       if (end == hold_end::peer_closed || end == hold_end::stopping) co_return false;
     }
-    r = server.read_state([&](const cluster_state& s) { return answer_query(*plan, s, server.options_); });
+    r = server.read_state(
+        [&](const cluster_state& s) { return answer_query(*plan, s, server.options_, conn.take_body_buffer()); });
   } else {
     r = std::move(std::get<http_response>(prepared));
   }
@@ -177,7 +179,9 @@ asio::awaitable<bool> handle(consul_test_server::impl& server, connection<Stream
     co_await send(conn, r, true);
     co_return false;
   }
-  co_return co_await send(conn, r, req.keep_alive);
+  const bool keep_going = co_await send(conn, r, req.keep_alive);
+  conn.keep_body_buffer(std::move(r.body));
+  co_return keep_going;
 }
 
 template <class Stream>

@@ -1,7 +1,10 @@
 #include "filter_expr.hpp"
 
+#include "core/ascii.hpp"
+
 #include <algorithm>
 #include <unordered_set>
+#include <utility>
 
 namespace coalias::testing::detail {
 
@@ -13,6 +16,7 @@ struct filter_expr::node {
   // An `or` of `==` on one selector (`Node == "a" or Node == "b" ...`, a client's group query) is looked up in a
   // set rather than compared term by term, so a filter naming thousands of nodes costs one lookup per record.
   std::unordered_set<std::string> any_of_values;
+  std::vector<std::string> sorted_values;  // any_of_values for equality_values()
 };
 
 namespace {
@@ -22,6 +26,18 @@ using node = filter_expr::node;
 
 bool is_selector_char(char c) noexcept {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.';
+}
+
+// sorted_values from any_of_values, in the order of their ASCII-lower-cased forms (see equality_values): sorted
+// once per filter, not per answer.
+void sort_values(node& n) {
+  std::vector<std::pair<std::string, const std::string*>> keyed;
+  keyed.reserve(n.any_of_values.size());
+  for (const auto& v : n.any_of_values) keyed.emplace_back(coalias::detail::ascii_lower(v), &v);
+  std::sort(keyed.begin(), keyed.end(),
+            [](const auto& a, const auto& b) { return a.first != b.first ? a.first < b.first : *a.second < *b.second; });
+  n.sorted_values.reserve(keyed.size());
+  for (const auto& k : keyed) n.sorted_values.push_back(*k.second);
 }
 
 class parser {
@@ -71,6 +87,7 @@ class parser {
     if (k == node::kind::any_of && std::all_of(n->children.begin(), n->children.end(), same_equal)) {
       n->selector = n->children.front()->selector;
       for (const auto& c : n->children) n->any_of_values.insert(c->value);
+      sort_values(*n);
     }
     return n;
   }
@@ -175,6 +192,7 @@ std::optional<filter_expr> filter_expr::parse(std::string_view text, const std::
     // One `==` is the smallest group a client asks for: give it the value set too (see equality_values).
     auto single = std::make_shared<node>(*root);
     single->any_of_values.insert(single->value);
+    single->sorted_values.push_back(single->value);
     root = std::move(single);
   }
   filter_expr out;
@@ -182,9 +200,9 @@ std::optional<filter_expr> filter_expr::parse(std::string_view text, const std::
   return out;
 }
 
-const std::unordered_set<std::string>* filter_expr::equality_values(std::string_view selector) const {
-  if (root_ == nullptr || root_->any_of_values.empty() || root_->selector != selector) return nullptr;
-  return &root_->any_of_values;
+const std::vector<std::string>* filter_expr::equality_values(std::string_view selector) const {
+  if (root_ == nullptr || root_->sorted_values.empty() || root_->selector != selector) return nullptr;
+  return &root_->sorted_values;
 }
 
 bool filter_expr::matches(const field_reader& read) const { return root_ == nullptr || eval(*root_, read); }

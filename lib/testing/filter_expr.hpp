@@ -30,9 +30,10 @@ class filter_expr {
   bool matches(const field_reader& read) const;
 
   /// When the whole filter is `sel == "a"` or `sel == "a" or sel == "b" ...` on `selector`, the values it accepts
-  /// (exact, as bexpr compares): an endpoint can look those records up by an index instead of testing every one.
-  /// Null for any other filter.
-  const std::unordered_set<std::string>* equality_values(std::string_view selector) const;
+  /// (exact, as bexpr compares), each once, in the order of their ASCII-lower-cased forms (the order of node
+  /// names in answers): an endpoint can look those records up by an index instead of testing every one, without
+  /// sorting them per answer. Null for any other filter.
+  const std::vector<std::string>* equality_values(std::string_view selector) const;
 
   struct node;
 

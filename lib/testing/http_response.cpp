@@ -29,7 +29,7 @@ http_response text(int status, std::string body) {
   return r;
 }
 
-std::string serialize(const http_response& r, bool close) {
+std::string serialize_head(const http_response& r, bool close) {
   std::string out = "HTTP/1.1 " + std::to_string(r.status) + ' ' + reason_phrase(r.status) + "\r\n";
   out += r.json ? "Content-Type: application/json\r\n" : "Content-Type: text/plain; charset=utf-8\r\n";
   if (!r.allow.empty()) out += "Allow: " + r.allow + "\r\n";
@@ -43,7 +43,6 @@ std::string serialize(const http_response& r, bool close) {
   out += "Content-Length: " + std::to_string(r.body.size() + r.extra_claimed_bytes) + "\r\n";
   if (close) out += "Connection: close\r\n";
   out += "\r\n";
-  out += r.body;
   return out;
 }
 

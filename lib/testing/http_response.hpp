@@ -23,8 +23,9 @@ struct http_response {
 /// A text/plain answer: how Consul's HTTP layer writes its error messages.
 http_response text(int status, std::string body);
 
-/// The status line, headers and body. `close` adds `Connection: close`.
-std::string serialize(const http_response& r, bool close);
+/// The status line and headers, up to the blank line; the body goes on the wire after them, as it is (a group
+/// answer is megabytes: it is not copied behind the head). `close` adds `Connection: close`.
+std::string serialize_head(const http_response& r, bool close);
 
 /// The reason phrase Go's net/http uses for `status`.
 const char* reason_phrase(int status) noexcept;

@@ -46,8 +46,14 @@ class connection_base {
 
   asio::steady_timer& timer() noexcept { return timer_; }
 
+  /// The buffer of the last answer sent, kept for the next one: a group answer is megabytes, and a fresh buffer
+  /// for each would cost a page fault per page written.
+  std::string take_body_buffer() noexcept { return std::move(body_buffer_); }
+  void keep_body_buffer(std::string buffer) noexcept { body_buffer_ = std::move(buffer); }
+
  private:
   asio::steady_timer timer_;  // blocking holds and injected delays
+  std::string body_buffer_;
 };
 
 /// A held blocking query: woken by expiring its connection's timer once what it watches moves past min_index.

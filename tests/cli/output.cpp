@@ -39,23 +39,12 @@ TEST_CASE("JSON lines: node, service, status, output, index") {
         std::string::npos);
 }
 
-TEST_CASE("JSON escaping: quotes, backslashes, newlines, control characters") {
-  CHECK(json_quote("") == R"("")");
-  CHECK(json_quote("say \"hi\"") == R"("say \"hi\"")");
-  CHECK(json_quote("C:\\dir") == R"("C:\\dir")");
-  CHECK(json_quote("a\nb\rc\td\be\ff") == R"("a\nb\rc\td\be\ff")");
-  CHECK(json_quote(std::string("\x00\x01\x1f", 3)) == R"("\u0000\u0001\u001f")");
-  CHECK(json_quote("\x7f/") == "\"\x7f/\"");  // DEL and '/' need no escape
-}
-
-TEST_CASE("JSON escaping: valid UTF-8 passes, invalid bytes become U+FFFD") {
-  CHECK(json_quote("caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80") == "\"caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80\"");
-  const std::string fffd = "\xEF\xBF\xBD";
-  CHECK(json_quote("\xFF") == "\"" + fffd + "\"");
-  CHECK(json_quote("a\xC3") == "\"a" + fffd + "\"");                   // truncated sequence
-  CHECK(json_quote("\xC0\xAF") == "\"" + fffd + fffd + "\"");          // overlong
-  CHECK(json_quote("\xED\xA0\x80") == "\"" + fffd + fffd + fffd + "\"");  // surrogate
-  CHECK(json_quote("\xF4\x90\x80\x80") == "\"" + fffd + fffd + fffd + fffd + "\"");  // above U+10FFFF
+TEST_CASE("JSON lines escape as Consul does, through the library's JSON writer") {
+  alias_target t{"db-<1>", ""};
+  CHECK(json_line(t, eval(status::critical, "a\"b\\c\nd\te\x01 caf\xC3\xA9 \xFF", 3)) ==
+        R"({"node":"db-\u003c1\u003e","service":"","status":"critical","output":"a\"b\\c\nd\te\u0001 caf)"
+        "\xC3\xA9"
+        R"( \ufffd","index":3})");
 }
 
 TEST_CASE("--once exit statuses follow Consul's script checks") {

@@ -2,11 +2,13 @@
 
 #include <catch2/catch.hpp>
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 using namespace coalias;
@@ -191,4 +193,25 @@ TEST_CASE("files and directories: *.json in name order, ids unique over all of t
     fs::create_directories(dir.path / "empty");
     CHECK(load_check_definitions({dir.path / "empty"}).empty());
   }
+}
+
+TEST_CASE("a path with no size to check first is still read at most 16 MiB") {
+  // /dev/zero never ends: without a bound the loader would read until memory runs out.
+  try {
+    (void)load_check_definitions({"/dev/zero"});
+    FAIL("no error");
+  } catch (const config_error& e) {
+    CHECK(std::string(e.what()) == "/dev/zero: larger than 16 MiB, not a check-definition file");
+  }
+}
+
+TEST_CASE("a FIFO is read like a file") {
+  temp_dir dir;
+  const auto fifo = dir.path / "checks.json";
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  std::thread writer([&] { std::ofstream(fifo) << R"({"check": {"id": "f", "alias_node": "n"}})"; });
+  const auto defs = load_check_definitions({fifo});
+  writer.join();
+  REQUIRE(defs.size() == 1);
+  CHECK(defs[0].alias.check_id == "f");
 }

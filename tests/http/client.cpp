@@ -92,6 +92,41 @@ TEST_CASE("a header with CR or LF is refused before anything is sent") {
   CHECK(server.stats().accepted == 0);
 }
 
+TEST_CASE("a long query reaches the server as written, and one curl refuses is still refused unsent") {
+  test::loopback_server server;
+  test::io_thread io;
+  http::client client(io.io.get_executor());
+
+  // A group query's filter at 10,000 nodes is tens of kilobytes: it goes out as the request target, unchanged.
+  std::string query = "stale&filter=";
+  for (int i = 0; i < 2000; ++i) query += "Node%20%3D%3D%20%22n" + std::to_string(i) + "%22%20or%20";
+  query += "x=%2F%3F";
+  auto out = get(client, to(server.url("/ok?" + query)));
+  REQUIRE_FALSE(out.ec);
+  CHECK(out.response.status == 404);  // the script matches the whole target: "/ok?..." is not "/ok"
+  const std::string head = server.stats().last_head;
+  CHECK(head.substr(0, head.find("\r\n")) == "GET /ok?" + query + " HTTP/1.1");
+  CHECK(head.find("\r\nHost: 127.0.0.1:" + std::to_string(server.port()) + "\r\n") != std::string::npos);
+
+  const auto requests = server.stats().requests;
+  out = get(client, to(server.url("/ok?filter=a b")));
+  CHECK(out.ec == http::make_curl_error(CURLE_URL_MALFORMAT));
+  CHECK(server.stats().requests == requests);
+}
+
+TEST_CASE("a response buffer handed in becomes the body's storage, its old contents dropped") {
+  test::loopback_server server;
+  test::io_thread io;
+  http::client client(io.io.get_executor());
+
+  auto req = to(server.url("/big/3000"));
+  req.response_buffer.assign(1 << 20, 'y');
+  const auto out = get(client, req);
+  REQUIRE_FALSE(out.ec);
+  CHECK(out.response.body == std::string(3000, 'x'));
+  CHECK(out.response.body.capacity() >= (1u << 20));  // the same memory: no fresh pages for a large answer
+}
+
 TEST_CASE("schemes other than http and https are refused") {
   test::io_thread io;
   http::client client(io.io.get_executor());

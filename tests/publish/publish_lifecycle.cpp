@@ -9,6 +9,8 @@
 
 #include <asio/bind_cancellation_slot.hpp>
 #include <asio/cancellation_signal.hpp>
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
 #include <asio/executor_work_guard.hpp>
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/experimental/awaitable_operators.hpp>
@@ -16,6 +18,7 @@
 #include <asio/use_future.hpp>
 
 #include <future>
+#include <optional>
 #include <thread>
 
 using namespace coalias;
@@ -210,4 +213,38 @@ TEST_CASE_METHOD(publish_fixture, "a removed ID can be published again at once: 
     CHECK(publisher.stats("c1")->registrations == 1);
     co_await publisher.async_shutdown(false, asio::use_awaitable);
   });
+}
+
+TEST_CASE_METHOD(publish_fixture, "after shutdown nothing of the publisher waits: its io_context runs dry at once") {
+  // A retry waiting out a 10 s backoff, a request in flight and the heartbeat wheel: a timer or a handler left
+  // behind would keep io.run() going for seconds.
+  asio::io_context io;
+  state.add_check(make_check("c2", status::passing, "", "all good"));
+  std::optional<ttl_publisher> publisher;
+  auto o = fast();
+  o.backoff_after = 0;
+  o.backoff_base = 10s;
+  o.backoff_max = 20s;
+  publisher.emplace(io.get_executor(), state, config(), o);
+  bool done = false;
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        co_await publisher->async_add(check("c1"), asio::use_awaitable);
+        co_await publisher->async_add(check("c2"), asio::use_awaitable);
+        co_await until([&] { return publisher->stats("c1")->updates == 1 && publisher->stats("c2")->updates == 1; });
+        server.inject(testing::fault::with_status(500, "boom").on_path("/v1/agent/check/update/c1").persistent());
+        server.inject(testing::fault::delayed(10s).on_path("/v1/agent/check/update/c2"));
+        state.update_check("c1", status::critical, "down");
+        state.update_check("c2", status::critical, "down");
+        co_await until([&] { return publisher->stats("c1")->failures == 1 && server.faults_injected() >= 2; });
+        co_await publisher->async_shutdown(false, asio::use_awaitable);
+        publisher.reset();
+        done = true;
+      },
+      asio::detached);
+  const auto start = std::chrono::steady_clock::now();
+  io.run_for(15s);  // returns early once nothing is left to run
+  CHECK(done);
+  CHECK(std::chrono::steady_clock::now() - start < 3s);
 }

@@ -126,6 +126,27 @@ TEST_CASE_METHOD(remote_fixture, "from per-node queries to groups and back, ever
   });
 }
 
+TEST_CASE_METHOD(remote_fixture, "in a group, answers that repeat the last one still ask the catalog for a service without checks") {
+  constexpr int nodes = 10;  // more than the 7 blocking slots: group queries
+  for (int i = 0; i < nodes; ++i) add_node(server, i);
+  server.add_service(node_name(3), {"quiet-1", "quiet"});
+  auto cfg = config();
+  cfg.wait = 200ms;  // no check changes below: only the end of a wait answers, with the same body as before
+  run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
+    remote_session session(io, state, cfg, fast());
+    for (int i = 0; i < nodes; ++i) co_await add_alias(session, state, io, i);
+    check_watch watch(state, "quiet-alias", io.get_executor());
+    co_await session.registry.async_add(remote_alias(node_name(3), "quiet-1", "quiet-alias"), asio::use_awaitable);
+    co_await expect_check(watch, status::passing, "All checks passing.");
+    CHECK(server.requests_to(testing::endpoint::health_state) > 0);
+    REQUIRE(server.remove_service(node_name(3), "quiet-1"));
+    co_await expect_check(watch, status::critical, "Service quiet-1 could not be found on node node-3");
+    server.add_service(node_name(3), {"quiet-1", "quiet"});
+    co_await expect_check(watch, status::passing, "All checks passing.");
+    co_await session.close();
+  }, 20s);
+}
+
 TEST_CASE_METHOD(remote_fixture, "a failing group query: silent once, then critical for every alias, and recovery") {
   constexpr int nodes = 12;
   for (int i = 0; i < nodes; ++i) add_node(server, i);
