@@ -177,7 +177,9 @@ class local_state {
   void erase_if_unused(std::string_view service_id);
   void link(check_slot& slot);
   void unlink(check_slot& slot);
-  update_result update_locked(check_slot& slot, status s, std::string output,
+  // `Output`: a std::string_view, copied only when it changes the check, or a std::string, moved.
+  template <class Output>
+  update_result update_locked(check_slot& slot, status s, Output&& output,
                               std::shared_ptr<const health_check>& replaced);
   static void forget_pin(check_slot& slot) noexcept;
   void wake_for_check(const health_check& check);

@@ -99,12 +99,35 @@ void local_state::add_check(health_check check) {
 // Each writer below lets go of the version it replaced only after the lock (`replaced` is declared first): the
 // last reference frees it, and nobody waits for that.
 
+template <class Output>
+update_result local_state::update_locked(check_slot& slot, status s, Output&& output,
+                                         std::shared_ptr<const health_check>& replaced) {
+  const health_check& old = *slot.current;
+  if (old.status == s && old.output == output) return update_result::unchanged;
+  // Field by field, so that the old output is never copied only to be overwritten.
+  static_assert(sizeof(health_check) == 8 * sizeof(std::string) + alignof(std::string),
+                "a field was added to health_check: copy it here");
+  auto next = std::make_shared<health_check>();
+  next->node = old.node;
+  next->check_id = old.check_id;
+  next->name = old.name;
+  next->status = s;
+  next->notes = old.notes;
+  next->output = std::string(std::forward<Output>(output));
+  next->service_id = old.service_id;
+  next->service_name = old.service_name;
+  next->type = old.type;
+  replaced = std::exchange(slot.current, std::move(next));
+  wake_for_check(*slot.current);
+  return update_result::updated;
+}
+
 update_result local_state::update_check(std::string_view check_id, status s, std::string_view output) {
   std::shared_ptr<const health_check> replaced;
   std::lock_guard lock(mutex_);
   const auto it = checks_.find(check_id);
   if (it == checks_.end()) return update_result::unknown_check;
-  return update_locked(it->second, s, std::string(output), replaced);
+  return update_locked(it->second, s, output, replaced);
 }
 
 update_result local_state::update_check(check_pin& pin, std::string_view check_id, status s,
@@ -113,7 +136,7 @@ update_result local_state::update_check(check_pin& pin, std::string_view check_i
   std::lock_guard lock(mutex_);
   check_slot* slot = pinned_slot(pin, check_id);
   if (!slot) return update_result::unknown_check;
-  return update_locked(*slot, s, std::string(output), replaced);
+  return update_locked(*slot, s, output, replaced);
 }
 
 update_result local_state::update_alias_check(check_pin& pin, std::string_view check_id,
@@ -149,27 +172,6 @@ void local_state::check_pin::unpin() noexcept {
   state_ = nullptr;
 }
 
-update_result local_state::update_locked(check_slot& slot, status s, std::string output,
-                                         std::shared_ptr<const health_check>& replaced) {
-  const health_check& old = *slot.current;
-  if (old.status == s && old.output == output) return update_result::unchanged;
-  // Field by field, so that the old output is never copied only to be overwritten.
-  static_assert(sizeof(health_check) == 8 * sizeof(std::string) + alignof(std::string),
-                "a field was added to health_check: copy it here");
-  auto next = std::make_shared<health_check>();
-  next->node = old.node;
-  next->check_id = old.check_id;
-  next->name = old.name;
-  next->status = s;
-  next->notes = old.notes;
-  next->output = std::move(output);
-  next->service_id = old.service_id;
-  next->service_name = old.service_name;
-  next->type = old.type;
-  replaced = std::exchange(slot.current, std::move(next));
-  wake_for_check(*slot.current);
-  return update_result::updated;
-}
 
 bool local_state::remove_check(std::string_view check_id) {
   std::lock_guard lock(mutex_);

@@ -1,5 +1,6 @@
 #include "publish/publish_lane.hpp"
 
+#include "core/backoff.hpp"
 #include "publish/publish_task.hpp"
 
 #include <algorithm>
@@ -63,12 +64,8 @@ void publish_lane::cancel_retry(publish_task& task) noexcept {
 
 std::chrono::milliseconds publish_lane::retry_delay(int failures) {
   if (failures <= options_.backoff_after) return std::min(retry_spacing, options_.backoff_base);
-  const int doublings = std::min(failures - options_.backoff_after - 1, 30);
-  auto wait = options_.backoff_base;
-  for (int i = 0; i < doublings && wait < options_.backoff_max; ++i) wait *= 2;
-  wait = std::min(wait, options_.backoff_max);
-  std::uniform_int_distribution<std::int64_t> extra(0, wait.count() / 5);  // up to 20% jitter
-  return std::min(wait + std::chrono::milliseconds(extra(jitter_)), options_.backoff_max);
+  return detail::backoff_delay(failures, options_.backoff_after, options_.backoff_base, options_.backoff_max,
+                               jitter_());
 }
 
 void publish_lane::arm() {

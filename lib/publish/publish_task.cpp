@@ -49,11 +49,16 @@ void publish_task::begin() {
   });
 }
 
-void publish_task::end() noexcept {
+// The check is no longer followed: no wake-up, heartbeat or retry reaches the task.
+void publish_task::stop_following() noexcept {
   watch_ = {};
   if (refreshing_) lane_->remove_refresh(*this, heartbeat());
   refreshing_ = false;
   pub_->cancel_retry(*this);
+}
+
+void publish_task::end() noexcept {
+  stop_following();
   if (step_ == step::in_flight) {
     defer_end();  // ended once the aborted request's handler ran: nothing of the task is left in flight
     cancel_.emit(asio::cancellation_type::terminal);
@@ -179,10 +184,7 @@ void publish_task::on_outcome(const put_outcome& out) {
 // Terminal until the task is stopped: the check is no longer followed, its ID left to whoever holds it.
 void publish_task::give_up(std::string why, bool failed_request) {
   step_ = step::given_up;
-  watch_ = {};
-  if (refreshing_) lane_->remove_refresh(*this, heartbeat());
-  refreshing_ = false;
-  pub_->cancel_retry(*this);
+  stop_following();
   try {
     update_stats([&](publish_stats& s) {
       if (failed_request) ++s.failures;

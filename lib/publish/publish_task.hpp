@@ -67,6 +67,7 @@ class publish_task final : public coalias::detail::alias_task {
   void on_outcome(const put_outcome& out);
   /// `failed_request`: a request's answer gave it up (counted as a failure), not an error of coalias's.
   void give_up(std::string why, bool failed_request);
+  void stop_following() noexcept;
   /// Runs `f`; anything it throws ends publishing the check (given up), never the local state's check.
   template <class F>
   void guarded(F&& f) noexcept;

@@ -1,6 +1,7 @@
 #include "remote/watch_loops.hpp"
 
 #include "consul/url.hpp"
+#include "core/backoff.hpp"
 #include "core/ascii.hpp"
 #include "remote/remote_hub_impl.hpp"
 
@@ -26,16 +27,11 @@ watch_loop::watch_loop(const asio::any_io_executor& ex, std::shared_ptr<remote_h
       jitter_state_(reinterpret_cast<std::uintptr_t>(this) | 1) {}
 
 std::chrono::milliseconds watch_loop::backoff(int failures) {
-  const int doublings = std::min(failures - options_.backoff_after - 1, 30);
-  auto wait = options_.backoff_base;
-  for (int i = 0; i < doublings && wait < options_.backoff_max; ++i) wait *= 2;
-  wait = std::min(wait, options_.backoff_max);
-  // Up to 20% jitter, so loops that failed together do not retry together (xorshift: no shared RNG state).
+  // The jitter keeps loops that failed together from retrying together (xorshift: no shared RNG state).
   jitter_state_ ^= jitter_state_ << 13;
   jitter_state_ ^= jitter_state_ >> 7;
   jitter_state_ ^= jitter_state_ << 17;
-  const auto extra = wait.count() > 0 ? static_cast<long>(jitter_state_ % static_cast<std::uint64_t>(wait.count() / 5 + 1)) : 0;
-  return std::min(wait + std::chrono::milliseconds(extra), options_.backoff_max);
+  return backoff_delay(failures, options_.backoff_after, options_.backoff_base, options_.backoff_max, jitter_state_);
 }
 
 asio::awaitable<void> watch_loop::pace(asio::steady_timer& pause, clock::time_point& last_request, int failures,
