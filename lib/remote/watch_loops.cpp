@@ -1,8 +1,8 @@
 #include "remote/watch_loops.hpp"
 
 #include "consul/url.hpp"
-#include "core/backoff.hpp"
 #include "core/ascii.hpp"
+#include "core/backoff.hpp"
 #include "remote/remote_hub_impl.hpp"
 
 #include <asio/bind_cancellation_slot.hpp>
