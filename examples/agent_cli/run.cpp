@@ -126,16 +126,6 @@ class supervisor {
   check_set checks_;
 };
 
-}  // namespace
-
-std::vector<check_definition> load(const std::vector<std::filesystem::path>& configs) {
-  auto defs = load_check_definitions(configs);
-  if (defs.empty()) throw config_error("--config: no check definitions found");
-  return defs;
-}
-
-namespace {
-
 asio::awaitable<int> run_checks(const options& opts, std::vector<check_definition> defs, asio::signal_set& signals,
                                 event_log& log) {
   const auto ex = co_await asio::this_coro::executor;
@@ -210,6 +200,12 @@ asio::awaitable<int> run_checks(const options& opts, std::vector<check_definitio
 }
 
 }  // namespace
+
+std::vector<check_definition> load(const std::vector<std::filesystem::path>& configs) {
+  auto defs = load_check_definitions(configs);
+  if (defs.empty()) throw config_error("--config: no check definitions found");
+  return defs;
+}
 
 asio::awaitable<int> run(const options& opts, asio::signal_set& signals, event_log& log) {
   std::vector<check_definition> defs;
