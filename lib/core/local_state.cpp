@@ -3,13 +3,30 @@
 #include <coalias/error.hpp>
 
 #include <algorithm>
+#include <shared_mutex>
 #include <system_error>
 
 namespace coalias {
 
 struct local_state::check_slot {
+  // Written under mutex_ and `guard` both, so either one is enough to read it: the readers of single checks
+  // (`check`, `checks`) take only `guard`, held for a pointer copy, and never wait for an evaluation or a
+  // wake-up round, which hold mutex_. (Not std::atomic<std::shared_ptr>: g++ 12's races under TSan; see
+  // docs/toolchain.md.)
   std::shared_ptr<const health_check> current;
-  check_pin* pin = nullptr;  // the writer that holds this slot, told when it goes
+  mutable std::mutex guard;
+  check_pin* pin = nullptr;  // the writer that holds this slot, told when it goes; guarded by mutex_
+
+  std::shared_ptr<const health_check> read() const {
+    std::lock_guard lock(guard);
+    return current;
+  }
+  // Makes `next` the current version (mutex_ held), for both kinds of reader. Returns the version it replaced,
+  // for the caller to let go of after the locks.
+  std::shared_ptr<const health_check> replace(std::shared_ptr<const health_check> next) {
+    std::lock_guard lock(guard);
+    return std::exchange(current, std::move(next));
+  }
 };
 
 struct local_state::service_entry {
@@ -44,6 +61,7 @@ void local_state::add_service(service svc) {
 
 bool local_state::remove_service(std::string_view service_id) {
   std::lock_guard lock(mutex_);
+  std::lock_guard index(index_mutex_);
   const auto it = services_.find(service_id);
   if (service_id.empty() || it == services_.end() || !it->second.registered) return false;
   auto& entry = it->second;
@@ -73,6 +91,7 @@ void local_state::add_check(health_check check) {
   if (check.check_id.empty()) throw std::system_error(errc::invalid_argument, "empty check ID");
   check.node = node_name_;
   std::lock_guard lock(mutex_);
+  std::lock_guard index(index_mutex_);
   if (!check.service_id.empty()) {
     const auto svc = services_.find(check.service_id);
     if (svc == services_.end() || !svc->second.registered)
@@ -91,7 +110,7 @@ void local_state::add_check(health_check check) {
       inserted = true;  // link it under its new service below
     }
   }
-  slot.current = std::make_shared<const health_check>(std::move(check));
+  slot.replace(std::make_shared<const health_check>(std::move(check)));
   if (inserted) link(slot);
   wake_for_check(*slot.current);
 }
@@ -117,7 +136,7 @@ update_result local_state::update_locked(check_slot& slot, status s, Output&& ou
   next->service_id = old.service_id;
   next->service_name = old.service_name;
   next->type = old.type;
-  replaced = std::exchange(slot.current, std::move(next));
+  replaced = slot.replace(std::move(next));
   wake_for_check(*slot.current);
   return update_result::updated;
 }
@@ -175,6 +194,7 @@ void local_state::check_pin::unpin() noexcept {
 
 bool local_state::remove_check(std::string_view check_id) {
   std::lock_guard lock(mutex_);
+  std::lock_guard index(index_mutex_);
   const auto it = checks_.find(check_id);
   if (it == checks_.end()) return false;
   const auto old = it->second.current;
@@ -187,24 +207,24 @@ bool local_state::remove_check(std::string_view check_id) {
 }
 
 std::shared_ptr<const health_check> local_state::check(std::string_view check_id) const {
-  std::lock_guard lock(mutex_);
+  std::shared_lock index(index_mutex_);
   const auto it = checks_.find(check_id);
-  return it == checks_.end() ? nullptr : it->second.current;
+  return it == checks_.end() ? nullptr : it->second.read();
 }
 
 std::vector<std::shared_ptr<const health_check>> local_state::checks() const {
   std::vector<std::shared_ptr<const health_check>> out;
   {
-    std::lock_guard lock(mutex_);
+    std::shared_lock index(index_mutex_);
     out.reserve(checks_.size());
-    for (const auto& [id, slot] : checks_) out.push_back(slot.current);
+    for (const auto& [id, slot] : checks_) out.push_back(slot.read());
   }
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a->check_id < b->check_id; });
   return out;
 }
 
 std::size_t local_state::check_count() const {
-  std::lock_guard lock(mutex_);
+  std::shared_lock index(index_mutex_);
   return checks_.size();
 }
 

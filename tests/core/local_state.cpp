@@ -8,7 +8,10 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <future>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 using namespace coalias;
@@ -229,6 +232,38 @@ TEST_CASE_METHOD(fixture, "concurrent writers and readers from many threads") {
   CHECK(torn.load() == 0);
   CHECK(state.snapshot("web").checks.size() == 4);
   CHECK(state.check("c0")->output == "1999");
+}
+
+// A watcher that is woken under the state's lock and stays there until a reader on another thread has read.
+struct blocking_watcher final : detail::wake_target {
+  std::promise<void> entered;
+  std::shared_future<void> release;
+  void wake() noexcept override {
+    entered.set_value();
+    release.wait();
+  }
+};
+
+TEST_CASE_METHOD(fixture, "readers of checks never wait for a writer, and see a version before its watchers wake") {
+  state.add_check(make_check("web-check", status::passing, "web"));
+  state.add_check(make_check("other", status::passing, "db"));
+  std::promise<void> released;
+  blocking_watcher watcher;
+  watcher.release = released.get_future().share();
+  const auto reg = state.watch_service("web", watcher);
+  auto woke = watcher.entered.get_future();
+
+  std::thread writer([&] { state.update_check("web-check", status::critical, "down"); });
+  woke.wait();  // the writer now holds the state's lock, inside the wake-up round
+  auto read = std::async(std::launch::async, [&] {
+    return std::make_tuple(state.check("web-check")->status, state.check("other")->status, state.checks().size(),
+                           state.check_count());
+  });
+  const bool answered = read.wait_for(std::chrono::seconds(10)) == std::future_status::ready;
+  released.set_value();
+  writer.join();
+  REQUIRE(answered);
+  CHECK(read.get() == std::make_tuple(status::critical, status::passing, std::size_t{2}, std::size_t{2}));
 }
 
 TEST_CASE_METHOD(fixture, "update_alias_check writes the aggregate of the aliased service, cut to the output limit") {
