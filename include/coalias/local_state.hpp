@@ -16,11 +16,13 @@
 #include <coalias/health_check.hpp>
 #include <coalias/wake_channel.hpp>
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <list>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
@@ -98,8 +100,33 @@ class local_state {
   update_result update_check(check_pin& pin, std::string_view check_id, status s, std::string_view output);
   /// A local alias's whole evaluation under one lock: `aggregate(service_id, check_id)`, its output cut by
   /// `truncate_output`, written to check `check_id` through `pin` as `update_check` writes. Nothing can change
-  /// between the read and the write, and the result's output becomes the new version's without a copy.
+  /// between the read and the write. A round of one (see alias_round).
   update_result update_alias_check(check_pin& pin, std::string_view check_id, std::string_view service_id);
+
+  /// `update_alias_check` for up to `capacity` local aliases of one service in one round: one lock for them
+  /// all, and one aggregation for every alias whose own check no aggregation counts (an alias-type check, as
+  /// coalias registers them); any other alias is aggregated alone. The round holds the state's lock from its
+  /// construction to its destruction: call nothing else of the state's meanwhile, and let it go soon.
+  class alias_round {
+   public:
+    static constexpr std::size_t capacity = 64;
+    alias_round(local_state& state, std::string_view service_id);
+    alias_round(const alias_round&) = delete;
+    alias_round& operator=(const alias_round&) = delete;
+
+    bool full() const noexcept { return count_ == capacity; }
+    /// As `update_alias_check(pin, check_id, service_id)`. Not when `full()`.
+    update_result update(check_pin& pin, std::string_view check_id);
+
+   private:
+    local_state& state_;
+    const std::string_view service_id_;
+    // Declared before the lock, so destroyed after it: the replaced versions are let go of after the lock.
+    std::array<std::shared_ptr<const health_check>, capacity> replaced_;
+    std::size_t count_ = 0;
+    std::optional<check_result> shared_;  // the aggregation for alias-type own checks, made on first need
+    std::lock_guard<std::mutex> lock_;
+  };
   /// Removes a check (maintenance mode ends this way). Returns false if it was not registered.
   bool remove_check(std::string_view check_id);
 

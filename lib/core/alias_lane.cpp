@@ -26,7 +26,7 @@ struct alias_lane::drain_handler {
   drain_handler& operator=(drain_handler&&) = delete;
   ~drain_handler() {
     if (!lane) return;  // moved from, or ran
-    std::vector<std::shared_ptr<alias_task>> dropped;
+    std::vector<std::shared_ptr<lane_entry>> dropped;
     std::lock_guard lock(lane->mutex_);
     dropped.swap(lane->ready_);
   }
@@ -34,10 +34,10 @@ struct alias_lane::drain_handler {
   std::shared_ptr<alias_lane> lane;
 };
 
-void alias_lane::schedule(std::shared_ptr<alias_task> task) {
+void alias_lane::schedule(std::shared_ptr<lane_entry> entry) {
   {
     std::lock_guard lock(mutex_);
-    ready_.push_back(std::move(task));
+    ready_.push_back(std::move(entry));
     if (std::exchange(drain_posted_, true)) return;  // the posted handler has not taken the list yet
   }
   asio::post(strand_, drain_handler{shared_from_this()});
@@ -50,10 +50,10 @@ void alias_lane::drain() {
     drain_posted_ = false;   // from here on, a wake-up posts a new handler
   }
   struct clear_on_exit {
-    std::vector<std::shared_ptr<alias_task>>& list;
+    std::vector<std::shared_ptr<lane_entry>>& list;
     ~clear_on_exit() { list.clear(); }
   } clear{draining_};
-  for (auto& task : draining_) task->evaluate_queued();
+  for (auto& entry : draining_) entry->evaluate_queued();
 }
 
 void alias_lane::refresh_list::push_back(alias_task& task) {

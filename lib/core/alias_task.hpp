@@ -22,7 +22,7 @@
 
 namespace coalias::detail {
 
-class alias_task : public std::enable_shared_from_this<alias_task>, public wake_target {
+class alias_task : public std::enable_shared_from_this<alias_task>, public wake_target, public lane_entry {
  public:
   /// `check_id` names the alias's own check, which the task writes through `state`.
   alias_task(std::shared_ptr<alias_lane> lane, local_state& state, std::string check_id);
@@ -57,7 +57,7 @@ class alias_task : public std::enable_shared_from_this<alias_task>, public wake_
   void wake() noexcept override;
 
   /// Called by the lane on the strand for a task `wake` (or `start`) queued.
-  void evaluate_queued();
+  void evaluate_queued() override;
   /// The task's place in its lane's refresh wheel (lane only).
   alias_lane::refresh_hook& refresh_hook() noexcept { return refresh_; }
 

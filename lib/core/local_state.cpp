@@ -160,13 +160,29 @@ update_result local_state::update_check(check_pin& pin, std::string_view check_i
 
 update_result local_state::update_alias_check(check_pin& pin, std::string_view check_id,
                                               std::string_view service_id) {
-  std::shared_ptr<const health_check> replaced;
-  std::lock_guard lock(mutex_);
-  check_slot* slot = pinned_slot(pin, check_id);
+  return alias_round(*this, service_id).update(pin, check_id);
+}
+
+local_state::alias_round::alias_round(local_state& state, std::string_view service_id)
+    : state_(state), service_id_(service_id), lock_(state.mutex_) {}
+
+update_result local_state::alias_round::update(check_pin& pin, std::string_view check_id) {
+  check_slot* slot = state_.pinned_slot(pin, check_id);
   if (!slot) return update_result::unknown_check;
-  auto result = fold_locked(aggregator(node_name_, service_id, node_name_, check_id), service_id);
-  result.output.resize(truncate_output(result.output).size());
-  return update_locked(*slot, result.status, std::move(result.output), replaced);
+  const auto aggregate = [&](std::string_view self) {
+    auto result = state_.fold_locked(aggregator(state_.node_name_, service_id_, state_.node_name_, self), service_id_);
+    result.output.resize(truncate_output(result.output).size());
+    return result;
+  };
+  auto& replaced = replaced_[count_++];
+  if (slot->current->type != alias_check_type) {
+    auto own = aggregate(check_id);  // the aggregation may count this check: an alias never counts its own
+    const auto result = state_.update_locked(*slot, own.status, std::move(own.output), replaced);
+    if (result == update_result::updated) shared_.reset();  // the others may count what it wrote
+    return result;
+  }
+  if (!shared_) shared_ = aggregate({});  // check IDs are never empty: skips nothing
+  return state_.update_locked(*slot, shared_->status, std::string_view(shared_->output), replaced);
 }
 
 // The slot `pin` holds, else the check's (which `pin` then holds, unless another pin does); null if unknown.

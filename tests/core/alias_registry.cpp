@@ -403,6 +403,38 @@ TEST_CASE_METHOD(local_fixture, "an alias whose own check is removed and registe
   });
 }
 
+// The aliases of one service share one watch of it (a group); the group goes with its last alias and a later
+// alias of that service makes a new one.
+TEST_CASE_METHOD(local_fixture, "aliases of one service follow together; their group goes with the last and comes back with a new one") {
+  state.add_check(make_check("web-check", status::passing, "web"));
+  state.add_check(make_check("db-check", status::passing, "db"));
+  run_coro([&](asio::io_context& io) -> asio::awaitable<void> {
+    alias_registry registry(io.get_executor(), state);
+    check_watch web1(state, "web-1", io.get_executor()), web2(state, "web-2", io.get_executor()),
+        db1(state, "db-1", io.get_executor()), web3(state, "web-3", io.get_executor());
+    co_await registry.async_add(alias_of("web", "web-1"), asio::use_awaitable);
+    co_await registry.async_add(alias_of("web", "web-2"), asio::use_awaitable);
+    co_await registry.async_add(alias_of("db", "db-1"), asio::use_awaitable);
+    co_await expect_check(web2, status::passing, "All checks passing.");
+
+    state.update_check("web-check", status::critical, "down");
+    co_await expect_check(web1, status::critical, "Aliased check \"web-check\" failing: down");
+    co_await expect_check(web2, status::critical, "Aliased check \"web-check\" failing: down");
+    CHECK(state.check("db-1")->status == status::passing);
+
+    co_await registry.async_remove("web-1", asio::use_awaitable);
+    co_await registry.async_remove("web-2", asio::use_awaitable);
+    state.update_check("web-check", status::warning, "slow");
+    co_await registry.async_add(alias_of("web", "web-3"), asio::use_awaitable);
+    co_await expect_check(web3, status::warning, "Aliased check \"web-check\" failing: slow");
+    state.update_check("web-check", status::passing, "up");
+    co_await expect_check(web3, status::passing, "All checks passing.");
+    state.update_check("db-check", status::critical, "gone");
+    co_await expect_check(db1, status::critical, "Aliased check \"db-check\" failing: gone");
+    co_await registry.async_shutdown(asio::use_awaitable);
+  });
+}
+
 // Asio runs its reactor (an epoll_wait system call) before nearly every handler of an io_context that has one:
 // the refresh wheel must not bring it in, or each propagation pays a system call (three quarters of its time).
 TEST_CASE_METHOD(local_fixture, "refreshing aliases bring no reactor into the io_context yet keep it running") {

@@ -302,3 +302,29 @@ TEST_CASE_METHOD(fixture, "update_alias_check writes the aggregate of the aliase
   CHECK_FALSE(woken(ch));
   pin.unpin();
 }
+
+TEST_CASE_METHOD(fixture, "a round aggregates once for alias-type own checks, and alone for any other") {
+  state.add_check(make_check("plain", status::critical, "web", "own"));  // a plain check that mirrors web
+  state.add_check(make_check("web-check", status::warning, "web", "lagging"));
+  for (const char* id : {"a1", "a2"}) {
+    auto own = make_check(id, status::passing, "db");
+    own.type = std::string(alias_check_type);
+    state.add_check(own);
+  }
+  local_state::check_pin p1, p2, p3, p4;
+  {
+    local_state::alias_round round(state, "web");
+    CHECK(round.update(p1, "a1") == update_result::updated);
+    CHECK(round.update(p2, "plain") == update_result::updated);  // skips itself: web-check's warning
+    CHECK(round.update(p3, "a2") == update_result::updated);     // counts what plain wrote just before
+    CHECK(round.update(p4, "missing") == update_result::unknown_check);
+    CHECK_FALSE(round.full());
+  }
+  CHECK(state.check("a1")->status == status::critical);
+  CHECK(state.check("a1")->output == "Aliased check \"plain\" failing: own");
+  CHECK(state.check("plain")->status == status::warning);
+  CHECK(state.check("plain")->output == "Aliased check \"web-check\" failing: lagging");
+  CHECK(state.check("a2")->status == status::warning);
+  CHECK(state.check("a2")->output ==
+        "Aliased check \"plain\" failing: Aliased check \"web-check\" failing: lagging");
+}
