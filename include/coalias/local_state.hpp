@@ -3,8 +3,9 @@
 // Thread safety: every member function may be called from any thread at any time. Readers never see a check
 // change under them: a published `health_check` is immutable, an update publishes a new version, and a snapshot
 // holds the versions it took (copy-on-write; the race Consul fixed in #5876).
-// `check`, `checks` and `check_count` take no lock that a writer holds while it evaluates or wakes: a reader of
-// single checks (a health endpoint, a poller) never waits for an alias's evaluation, nor delays one.
+// `check` and `check_count` take no lock that a writer holds while it evaluates or wakes: a reader of single
+// checks (a health endpoint, a poller) never waits for an alias's evaluation, nor delays one. A writer publishes
+// a change to them before it wakes anyone.
 //
 // Wake-ups: `watch_service` and `watch_check` register a `wake_channel` that is signalled, without blocking the
 // writer and coalescing with a pending wake-up, whenever what the watcher reads may have changed. Node-level
@@ -23,7 +24,6 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -218,11 +218,11 @@ class local_state {
   static void wake_all(const watcher_list& list) noexcept;
 
   const std::string node_name_;
-  mutable std::mutex mutex_;  // every write, and the readers of services (snapshot, aggregate)
-  // The shape of checks_ (a check added or removed), for `check`, `checks` and `check_count`, which take it
-  // shared. Writers take it exclusively, after mutex_, and only to add or remove a check; a status update does
-  // not take it at all.
-  mutable std::shared_mutex index_mutex_;
+  mutable std::mutex mutex_;  // every write, and the readers of several checks (checks, snapshot, aggregate)
+  // The shape of checks_, for `check` and `check_count`. Writers take it after mutex_, only around inserting
+  // or erasing a check, never while they wake anyone; a status update does not take it at all. (A mutex, not a
+  // shared_mutex: glibc's prefers readers, and a writer waiting for it holds mutex_.)
+  mutable std::mutex index_mutex_;
   string_map<check_slot> checks_;
   string_map<service_entry> services_;  // "" holds node-level checks
   string_map<watcher_list> check_watchers_;

@@ -55,15 +55,13 @@ class local_alias final : public alias_task {
 
 }  // namespace
 
-// Strand only, but for `wake`. Owned by its members; listed in the lane's local_groups() while it lives.
+// Strand only, but for `wake`. Owned by its members (and, while queued, by the lane); watching and listed in
+// the lane's local_groups() from its first member's begin to its last member's end.
 class local_group final : public wake_target, public lane_entry, public std::enable_shared_from_this<local_group> {
  public:
   local_group(std::shared_ptr<alias_lane> lane, local_state& state, std::string service_id)
       : lane_(std::move(lane)), state_(state), service_id_(std::move(service_id)) {}
-  ~local_group() {
-    auto& groups = lane_->local_groups();
-    if (const auto it = groups.find(service_id_); it != groups.end() && it->second == this) groups.erase(it);
-  }
+  ~local_group() { close(); }
   local_group(const local_group&) = delete;
   local_group& operator=(const local_group&) = delete;
 
@@ -71,8 +69,7 @@ class local_group final : public wake_target, public lane_entry, public std::ena
   static std::shared_ptr<local_group> of(const std::shared_ptr<alias_lane>& lane, local_state& state,
                                          const std::string& service_id) {
     auto& groups = lane->local_groups();
-    if (const auto it = groups.find(service_id); it != groups.end())
-      if (auto group = it->second->weak_from_this().lock()) return group;
+    if (const auto it = groups.find(service_id); it != groups.end()) return it->second->shared_from_this();
     auto group = std::make_shared<local_group>(lane, state, service_id);
     // Watched only once owned: a wake-up before that would find no owner and be lost.
     group->registration_ = state.watch_service(service_id, *group);
@@ -89,6 +86,7 @@ class local_group final : public wake_target, public lane_entry, public std::ena
     (member.hook.prev ? member.hook.prev->hook.next : head_) = member.hook.next;
     (member.hook.next ? member.hook.next->hook.prev : tail_) = member.hook.prev;
     member.hook = {};
+    if (!head_) close();
   }
 
   /// Any thread, even under the state's lock; coalesces as alias_task::wake does.
@@ -105,7 +103,8 @@ class local_group final : public wake_target, public lane_entry, public std::ena
  private:
   // Evaluates members from `first` on in one round of the state (one lock, one aggregation); returns the first
   // member left for the next round. A member whose write throws is evaluated again alone, after the lock,
-  // where a failure ends it as usual (and unlinks it: hence the step past it first).
+  // where a failure ends it as usual (and unlinks it: hence the step past it first); if it succeeds alone, the
+  // first throw (an allocation that failed) is forgotten.
   local_alias* evaluate_round(local_alias* first) {
     local_alias* member = first;
     try {
@@ -117,6 +116,14 @@ class local_group final : public wake_target, public lane_entry, public std::ena
     local_alias* next = member->hook.next;
     member->evaluate_alone();
     return next;
+  }
+
+  // Stops watching and leaves the lane's list once the last member left, at that member's end: the group may
+  // still be queued, and live on after the member's waiters heard of its end, when the state may be gone.
+  void close() noexcept {
+    registration_ = {};
+    auto& groups = lane_->local_groups();
+    if (const auto it = groups.find(service_id_); it != groups.end() && it->second == this) groups.erase(it);
   }
 
   const std::shared_ptr<alias_lane> lane_;

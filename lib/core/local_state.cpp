@@ -3,15 +3,13 @@
 #include <coalias/error.hpp>
 
 #include <algorithm>
-#include <shared_mutex>
 #include <system_error>
 
 namespace coalias {
 
 struct local_state::check_slot {
-  // Written under mutex_ and `guard` both, so either one is enough to read it: the readers of single checks
-  // (`check`, `checks`) take only `guard`, held for a pointer copy, and never wait for an evaluation or a
-  // wake-up round, which hold mutex_. (Not std::atomic<std::shared_ptr>: g++ 12's races under TSan; see
+  // Written under mutex_ and `guard` both, so either one is enough to read it: `check` takes only `guard`,
+  // held for a pointer copy, and never waits for an evaluation or a wake-up round, which hold mutex_. (Not std::atomic<std::shared_ptr>: g++ 12's races under TSan; see
   // docs/toolchain.md.)
   std::shared_ptr<const health_check> current;
   mutable std::mutex guard;
@@ -61,18 +59,22 @@ void local_state::add_service(service svc) {
 
 bool local_state::remove_service(std::string_view service_id) {
   std::lock_guard lock(mutex_);
-  std::lock_guard index(index_mutex_);
   const auto it = services_.find(service_id);
   if (service_id.empty() || it == services_.end() || !it->second.registered) return false;
   auto& entry = it->second;
   // Consul drops a service's checks with it.
+  std::vector<std::string> removed;
+  removed.reserve(entry.checks.size());
   for (check_slot* slot : entry.checks) {
-    const std::string id = slot->current->check_id;
     forget_pin(*slot);
-    wake_check_watchers(id);
-    checks_.erase(id);
+    removed.push_back(slot->current->check_id);
   }
   entry.checks.clear();
+  {
+    std::lock_guard index(index_mutex_);  // gone for readers of single checks before anyone is woken
+    for (const auto& id : removed) checks_.erase(id);
+  }
+  for (const auto& id : removed) wake_check_watchers(id);
   entry.registered = false;
   wake_all(entry.watchers);
   erase_if_unused(service_id);
@@ -91,27 +93,36 @@ void local_state::add_check(health_check check) {
   if (check.check_id.empty()) throw std::system_error(errc::invalid_argument, "empty check ID");
   check.node = node_name_;
   std::lock_guard lock(mutex_);
-  std::lock_guard index(index_mutex_);
   if (!check.service_id.empty()) {
     const auto svc = services_.find(check.service_id);
     if (svc == services_.end() || !svc->second.registered)
       throw std::system_error(errc::unknown_service, "check " + check.check_id + " names service " + check.service_id);
   }
-  auto [it, inserted] = checks_.try_emplace(check.check_id);
-  check_slot& slot = it->second;
-  if (!inserted) {
-    if (*slot.current == check) return;
-    if (slot.current->service_id != check.service_id) {
-      const std::string old_service = slot.current->service_id;
-      const auto old = slot.current;  // keep the old version alive while waking its watchers
-      unlink(slot);
-      wake_for_check(*old);
-      erase_if_unused(old_service);
-      inserted = true;  // link it under its new service below
+  const auto it = checks_.find(check.check_id);
+  if (it == checks_.end()) {
+    auto first = std::make_shared<const health_check>(std::move(check));
+    check_slot* slot = nullptr;
+    {
+      std::lock_guard index(index_mutex_);  // readers of single checks find it with its first version
+      slot = &checks_.try_emplace(first->check_id).first->second;
+      slot->replace(std::move(first));
     }
+    link(*slot);
+    wake_for_check(*slot->current);
+    return;
+  }
+  check_slot& slot = it->second;
+  if (*slot.current == check) return;
+  const bool moves = slot.current->service_id != check.service_id;
+  if (moves) {
+    const std::string old_service = slot.current->service_id;
+    const auto old = slot.current;  // keep the old version alive while waking its watchers
+    unlink(slot);
+    wake_for_check(*old);
+    erase_if_unused(old_service);
   }
   slot.replace(std::make_shared<const health_check>(std::move(check)));
-  if (inserted) link(slot);
+  if (moves) link(slot);
   wake_for_check(*slot.current);
 }
 
@@ -210,20 +221,22 @@ void local_state::check_pin::unpin() noexcept {
 
 bool local_state::remove_check(std::string_view check_id) {
   std::lock_guard lock(mutex_);
-  std::lock_guard index(index_mutex_);
   const auto it = checks_.find(check_id);
   if (it == checks_.end()) return false;
   const auto old = it->second.current;
   unlink(it->second);
   forget_pin(it->second);
-  checks_.erase(it);
+  {
+    std::lock_guard index(index_mutex_);  // gone for readers of single checks before anyone is woken
+    checks_.erase(it);
+  }
   wake_for_check(*old);
   erase_if_unused(old->service_id);
   return true;
 }
 
 std::shared_ptr<const health_check> local_state::check(std::string_view check_id) const {
-  std::shared_lock index(index_mutex_);
+  std::lock_guard index(index_mutex_);
   const auto it = checks_.find(check_id);
   return it == checks_.end() ? nullptr : it->second.read();
 }
@@ -231,16 +244,16 @@ std::shared_ptr<const health_check> local_state::check(std::string_view check_id
 std::vector<std::shared_ptr<const health_check>> local_state::checks() const {
   std::vector<std::shared_ptr<const health_check>> out;
   {
-    std::shared_lock index(index_mutex_);
+    std::lock_guard lock(mutex_);  // one cut across all checks
     out.reserve(checks_.size());
-    for (const auto& [id, slot] : checks_) out.push_back(slot.read());
+    for (const auto& [id, slot] : checks_) out.push_back(slot.current);
   }
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a->check_id < b->check_id; });
   return out;
 }
 
 std::size_t local_state::check_count() const {
-  std::shared_lock index(index_mutex_);
+  std::lock_guard index(index_mutex_);
   return checks_.size();
 }
 

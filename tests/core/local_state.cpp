@@ -10,6 +10,7 @@
 #include <atomic>
 #include <chrono>
 #include <future>
+#include <optional>
 #include <thread>
 #include <tuple>
 #include <vector>
@@ -256,14 +257,48 @@ TEST_CASE_METHOD(fixture, "readers of checks never wait for a writer, and see a 
   std::thread writer([&] { state.update_check("web-check", status::critical, "down"); });
   woke.wait();  // the writer now holds the state's lock, inside the wake-up round
   auto read = std::async(std::launch::async, [&] {
-    return std::make_tuple(state.check("web-check")->status, state.check("other")->status, state.checks().size(),
-                           state.check_count());
+    return std::make_tuple(state.check("web-check")->status, state.check("other")->status, state.check_count());
   });
   const bool answered = read.wait_for(std::chrono::seconds(10)) == std::future_status::ready;
   released.set_value();
   writer.join();
   REQUIRE(answered);
-  CHECK(read.get() == std::make_tuple(status::critical, status::passing, std::size_t{2}, std::size_t{2}));
+  CHECK(read.get() == std::make_tuple(status::critical, status::passing, std::size_t{2}));
+}
+
+// Reads check `id` on another thread while `write` is inside its wake-up round, which holds the state's lock.
+template <class Write>
+std::optional<std::shared_ptr<const health_check>> read_during_wake(local_state& state, const std::string& id,
+                                                                    Write write) {
+  std::promise<void> released;
+  blocking_watcher watcher;
+  watcher.release = released.get_future().share();
+  const auto reg = state.watch_check(id, watcher);
+  auto woke = watcher.entered.get_future();
+  std::thread writer(write);
+  woke.wait();
+  auto read = std::async(std::launch::async, [&] { return state.check(id); });
+  const bool answered = read.wait_for(std::chrono::seconds(10)) == std::future_status::ready;
+  released.set_value();
+  writer.join();
+  if (!answered) return std::nullopt;
+  return read.get();
+}
+
+TEST_CASE_METHOD(fixture, "readers see an added or removed check before its watchers wake, without waiting") {
+  const auto added = read_during_wake(state, "new", [&] { state.add_check(make_check("new", status::warning, "web")); });
+  REQUIRE(added.has_value());
+  REQUIRE(*added != nullptr);
+  CHECK((*added)->status == status::warning);
+
+  const auto removed = read_during_wake(state, "new", [&] { state.remove_check("new"); });
+  REQUIRE(removed.has_value());
+  CHECK(*removed == nullptr);
+
+  state.add_check(make_check("db-check", status::passing, "db"));
+  const auto with_service = read_during_wake(state, "db-check", [&] { state.remove_service("db"); });
+  REQUIRE(with_service.has_value());
+  CHECK(*with_service == nullptr);
 }
 
 TEST_CASE_METHOD(fixture, "update_alias_check writes the aggregate of the aliased service, cut to the output limit") {
