@@ -56,6 +56,13 @@ struct cli_fixture {
   }
 
   std::vector<std::string> env() const { return {"CONSUL_HTTP_ADDR=" + server.address()}; }
+  /// For runs whose exit is timed: under ASan, LeakSanitizer's exit scan alone takes about 60 ms (the untimed
+  /// runs, and the sanitizer CI step, check the same exit paths for leaks).
+  std::vector<std::string> timed_env() const {
+    auto e = env();
+    e.push_back("ASAN_OPTIONS=detect_leaks=0");
+    return e;
+  }
   std::string index() const { return std::to_string(server.indexes().checks); }
 };
 
@@ -140,13 +147,9 @@ TEST_CASE_METHOD(cli_fixture, "--json streaming follows changes") {
 }
 
 TEST_CASE_METHOD(cli_fixture, "SIGTERM and SIGINT end a blocking request in flight within 100 ms, exit 0") {
-  // The contract is the program's: under ASan, LeakSanitizer's scan at exit alone takes about 60 ms, so this
-  // timed run skips it (the other runs here, and the sanitizer CI step, check the same exit paths for leaks).
-  auto timed_env = env();
-  timed_env.push_back("ASAN_OPTIONS=detect_leaks=0");
   for (const int sig : {SIGTERM, SIGINT}) {
     INFO("signal " << sig);
-    watch_process p({"--node", "db-1", "--service", "pg-1"}, timed_env);
+    watch_process p({"--node", "db-1", "--service", "pg-1"}, timed_env());
     REQUIRE(p.read_line().has_value());
     REQUIRE(server.wait_for_held_queries(1, 10s));
     const auto [st, took] = p.signal_and_wait(sig);
@@ -161,7 +164,7 @@ TEST_CASE("SIGTERM during start-up, before any answer, exits 0") {
   testing::server_options o;
   cli_fixture f(o);
   f.server.inject(testing::fault::delayed(10s).on_path("/v1/health/node"));
-  watch_process p({"--node", "db-1"}, f.env());
+  watch_process p({"--node", "db-1"}, f.timed_env());
   REQUIRE(f.server.wait_for_open_connections(1, 10s));
   const auto [st, took] = p.signal_and_wait(SIGTERM);
   CHECK(st == 0);
@@ -311,7 +314,7 @@ TEST_CASE("--demo runs one round of flaps and exits 0") {
 }
 
 TEST_CASE("--demo ends early on SIGINT, exit 0") {
-  // Timed: without LeakSanitizer's exit scan under ASan, as in the timed test above.
+  // Timed: without LeakSanitizer's exit scan under ASan (see cli_fixture::timed_env).
   watch_process p({"--demo"}, {"ASAN_OPTIONS=detect_leaks=0"});
   REQUIRE(p.read_line().has_value());  // the header
   REQUIRE(p.read_line().has_value());  // the first evaluation
