@@ -9,6 +9,7 @@
 #include <coalias/aggregate.hpp>
 
 #include <atomic>
+#include <cassert>
 #include <string>
 
 namespace coalias::detail {
@@ -69,7 +70,10 @@ class local_group final : public wake_target, public lane_entry, public std::ena
   static std::shared_ptr<local_group> of(const std::shared_ptr<alias_lane>& lane, local_state& state,
                                          const std::string& service_id) {
     auto& groups = lane->local_groups();
-    if (const auto it = groups.find(service_id); it != groups.end()) return it->second->shared_from_this();
+    if (const auto it = groups.find(service_id); it != groups.end()) {
+      assert(&it->second->state_ == &state && "a lane's local aliases share one state");
+      return it->second->shared_from_this();
+    }
     auto group = std::make_shared<local_group>(lane, state, service_id);
     // Watched only once owned: a wake-up before that would find no owner and be lost.
     group->registration_ = state.watch_service(service_id, *group);
