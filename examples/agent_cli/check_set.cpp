@@ -15,7 +15,6 @@ namespace coalias::agent_cli {
 namespace {
 constexpr auto tuple_awaitable = asio::experimental::as_tuple(asio::use_awaitable);
 
-
 published_check registration_of(const check_definition& def) {
   published_check p;
   p.check_id = def.alias.check_id;

@@ -51,7 +51,7 @@ class alias_lane : public std::enable_shared_from_this<alias_lane> {
   void schedule(std::shared_ptr<lane_entry> entry);
 
   /// Strand only: the groups of local aliases on this lane, by the service they watch (see local_group). A
-  /// group is listed from its creation to its destruction.
+  /// group is listed from its creation until its last member leaves it.
   std::unordered_map<std::string, local_group*>& local_groups() noexcept { return local_groups_; }
 
   /// The refresh wheel. Strand only. A task is woken every `period` (first one period after `add_refresh`) until

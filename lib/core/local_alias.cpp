@@ -47,6 +47,7 @@ class local_alias final : public alias_task {
   void begin() override;
   void evaluate() override { state_.update_alias_check(own_check(), check_id_, service_id_); }
   void end() noexcept override;
+  void leave_group() noexcept;
 
   // Only what differs from alias to alias: the target's node is this agent's.
   const std::string service_id_;
@@ -151,15 +152,17 @@ void local_alias::begin() {
 void local_alias::end() noexcept {
   if (refreshing_) lane_->remove_refresh(*this, period_);
   refreshing_ = false;
+  leave_group();
+}
+
+void local_alias::leave_group() noexcept {
   if (group_) group_->remove(*this);
   group_.reset();
 }
 
 // Ended tasks left their group already. One destroyed while it still runs (its io_context went first, with
 // nothing left to run on the strand) leaves it here.
-local_alias::~local_alias() {
-  if (group_) group_->remove(*this);
-}
+local_alias::~local_alias() { leave_group(); }
 
 }  // namespace
 

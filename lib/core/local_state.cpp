@@ -9,8 +9,8 @@ namespace coalias {
 
 struct local_state::check_slot {
   // Written under mutex_ and `guard` both, so either one is enough to read it: `check` takes only `guard`,
-  // held for a pointer copy, and never waits for an evaluation or a wake-up round, which hold mutex_. (Not std::atomic<std::shared_ptr>: g++ 12's races under TSan; see
-  // docs/toolchain.md.)
+  // held for a pointer copy, and never waits for an evaluation or a wake-up round, which hold mutex_. (Not
+  // std::atomic<std::shared_ptr>: g++ 12's races under TSan; see docs/toolchain.md.)
   std::shared_ptr<const health_check> current;
   mutable std::mutex guard;
   check_pin* pin = nullptr;  // the writer that holds this slot, told when it goes; guarded by mutex_
@@ -217,7 +217,6 @@ void local_state::check_pin::unpin() noexcept {
   slot_ = nullptr;
   state_ = nullptr;
 }
-
 
 bool local_state::remove_check(std::string_view check_id) {
   std::lock_guard lock(mutex_);

@@ -20,7 +20,7 @@ publish_lane::publish_lane(const asio::any_io_executor& ex, local_state& state, 
       state_(state),
       options_(std::move(options)),
       api_(std::make_unique<agent_api>(ex, std::move(config))),
-      free_slots_(std::max<std::size_t>(api_->max_connections(), 1)),
+      free_slots_(api_->max_connections()),
       timer_(lane_->strand()),
       jitter_(std::random_device{}()) {}
 

@@ -125,12 +125,11 @@ void cluster_state::add_node(std::string name, std::string address, std::string 
   const std::uint64_t index = ++raft_;
   if (id.empty()) id = derived_node_id(name);
   node_row& row = ensure_node(name, index);
-  const auto entry = nodes_.find(ascii_lower(name));
   node_info wanted{std::move(name), std::move(id), std::move(address)};
   if (row.info.name != wanted.name || row.info.id != wanted.id || row.info.address != wanted.address) {
-    if (row.info.name != wanted.name) {
+    if (row.info.name != wanted.name) {  // the same node in another case: its exact name changes
       by_exact_name_.erase(row.info.name);
-      by_exact_name_.emplace(wanted.name, entry);
+      by_exact_name_.emplace(wanted.name, nodes_.find(ascii_lower(wanted.name)));
     }
     row.info = std::move(wanted);
     row.modify_index = index;
